@@ -1,0 +1,14 @@
+.PHONY: run test lint
+
+# Start Odoo on a local database with quote_process and demo data.
+run:
+	./tools/run.sh
+
+# Run the whole test suite on a fresh, throwaway database.
+test:
+	./tools/test.sh
+
+lint:
+	ruff check quote_process
+	ruff format --check quote_process
+	pylint --rcfile=.pylintrc-mandatory quote_process

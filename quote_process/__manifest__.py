@@ -1,0 +1,30 @@
+{
+    "name": "Quote Process",
+    "version": "19.0.1.0.0",
+    "category": "Sales/Sales",
+    "summary": "Managed quoting: rule-based default prices, discount authority and "
+    "approvals, promises, follow-up reminders and lost-quote analysis",
+    "description": """
+Quote Process turns quoting into a managed process:
+
+* a pricing engine gives every quote line a default price from rules on top of
+  your pricelists, and explains how it got there;
+* departures from that price need a reason, stay within each role's authority,
+  or go to a manager for approval;
+* what was promised on the opportunity flows into the quote and the order, and
+  every eligible offer is shown to the customer;
+* every sent quote is followed up, with a scheduled reminder and escalation;
+* every lost quote gets a reason from a fixed list, and managers see the
+  statistics.
+""",
+    "author": "Quote Process",
+    "website": "https://github.com/quote-process/quote_process",
+    "support": "support@quote-process.example.com",
+    "license": "LGPL-3",
+    "depends": ["sale_management", "sale_crm"],
+    "data": [
+        "security/ir.model.access.csv",
+        "views/res_config_settings_views.xml",
+        "views/quote_process_menus.xml",
+    ],
+}

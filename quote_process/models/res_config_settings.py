@@ -1,0 +1,21 @@
+from odoo import fields, models
+
+
+class ResConfigSettings(models.TransientModel):
+    _inherit = "res.config.settings"
+
+    quote_followup_days = fields.Integer(
+        related="company_id.quote_followup_days", readonly=False
+    )
+    quote_escalation_days = fields.Integer(
+        related="company_id.quote_escalation_days", readonly=False
+    )
+    quote_response_days = fields.Integer(
+        related="company_id.quote_response_days", readonly=False
+    )
+    quote_deviation_tolerance = fields.Float(
+        related="company_id.quote_deviation_tolerance", readonly=False
+    )
+    quote_conflict_policy = fields.Selection(
+        related="company_id.quote_conflict_policy", readonly=False
+    )

@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# Run the whole quote_process test suite on a fresh, throwaway database and
+# print a closing line "N passed, N failed".
+#
+# Database connection: the standard Odoo config file (ODOO_RC or ~/.odoorc)
+# or the usual PG* environment variables (PGHOST, PGPORT, PGUSER, PGPASSWORD).
+# Optional: QP_TEST_TAGS (default /quote_process), ODOO_ADDONS_PATH (extra
+# addons folders), QP_KEEP_DB=1 to keep the database afterwards.
+set -uo pipefail
+
+repo=$(cd "$(dirname "$0")/.." && pwd)
+if ! python3 -c "import odoo.release" 2>/dev/null; then
+    echo "error: python3 cannot import odoo. Install Odoo 19.0 so that" \
+        "'python3 -c \"import odoo.release\"' works (see README.md)." >&2
+    exit 2
+fi
+
+db="quote_process_test_$(date +%Y%m%d%H%M%S)_$$"
+log=$(mktemp -t quote_process_test.XXXXXX.log)
+tags=${QP_TEST_TAGS:-/quote_process}
+addons="$repo${ODOO_ADDONS_PATH:+,$ODOO_ADDONS_PATH}"
+
+cleanup() {
+    if [ -z "${QP_KEEP_DB:-}" ]; then
+        python3 -m odoo db drop "$db" >/dev/null 2>&1 || true
+    fi
+}
+trap cleanup EXIT
+
+echo "Testing quote_process on throwaway database $db (log: $log)"
+# Run from the repository root so that no addons folder shadows a standard
+# Python module.
+cd "$repo"
+python3 -m odoo \
+    --database "$db" \
+    --addons-path "$addons" \
+    --init quote_process \
+    --with-demo \
+    --test-enable \
+    --test-tags "$tags" \
+    --http-port "${QP_TEST_HTTP_PORT:-8169}" \
+    --workers 0 \
+    --max-cron-threads 0 \
+    --stop-after-init \
+    --log-level test 2>&1 | tee "$log"
+odoo_rc=${PIPESTATUS[0]}
+
+summary=$(grep -E "[0-9]+ failed, [0-9]+ error\(s\) of [0-9]+ tests when loading database" "$log" | tail -1)
+# Errors logged outside of any test (a failing install, a broken view) count too.
+stray=$(grep -cE "^[0-9-]+ [0-9:,]+ [0-9]+ (ERROR|CRITICAL) " "$log")
+if [ -z "$summary" ]; then
+    echo "No test report found: the module did not install or no test ran." >&2
+    echo "0 passed, $((stray > 0 ? stray : 1)) failed"
+    exit 1
+fi
+read -r failed errors total < <(echo "$summary" |
+    sed -E 's/.* ([0-9]+) failed, ([0-9]+) error\(s\) of ([0-9]+) tests.*/\1 \2 \3/')
+bad=$((failed + errors))
+passed=$((total - bad))
+if [ "$bad" -eq 0 ] && [ "$stray" -gt 0 ]; then
+    echo "$stray error(s) logged outside the tests; see $log" >&2
+    bad=$stray
+fi
+if [ "$total" -eq 0 ]; then
+    echo "No test ran." >&2
+    bad=$((bad > 0 ? bad : 1))
+fi
+echo "$passed passed, $bad failed"
+if [ "$bad" -ne 0 ] || [ "$odoo_rc" -ne 0 ]; then
+    exit 1
+fi
