@@ -21,10 +21,16 @@ Quote Process turns quoting into a managed process:
     "website": "https://github.com/quote-process/quote_process",
     "support": "support@quote-process.example.com",
     "license": "LGPL-3",
+    "post_init_hook": "post_init_hook",
     "depends": ["sale_management", "sale_crm"],
     "data": [
         "security/ir.model.access.csv",
+        "security/quote_process_security.xml",
+        "data/quote_deviation_reason_data.xml",
+        "data/quote_discount_authority_data.xml",
         "views/res_config_settings_views.xml",
+        "views/quote_deviation_reason_views.xml",
+        "views/quote_discount_authority_views.xml",
         "views/quote_process_menus.xml",
     ],
 }
