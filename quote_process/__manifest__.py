@@ -28,9 +28,13 @@ Quote Process turns quoting into a managed process:
         "security/quote_process_security.xml",
         "data/quote_deviation_reason_data.xml",
         "data/quote_discount_authority_data.xml",
+        "data/mail_activity_type_data.xml",
+        "wizard/quote_approval_reject_wizard_views.xml",
+        "wizard/sale_order_discount_views.xml",
         "views/res_config_settings_views.xml",
         "views/quote_deviation_reason_views.xml",
         "views/quote_discount_authority_views.xml",
+        "views/sale_order_views.xml",
         "views/quote_process_menus.xml",
     ],
 }

@@ -1,0 +1,2 @@
+from . import quote_approval_reject_wizard
+from . import sale_order_discount
