@@ -1,2 +1,3 @@
 from . import test_settings
 from . import test_discount_authority
+from . import test_deviation_approval
