@@ -273,7 +273,6 @@ class TestApproval(DeviationCommon):
 
     def test_requester_cannot_approve(self):
         order = self._quote(self.salesman, price=90.0)
-        order.with_user(self.salesman_all).sudo(False)
         order.sudo().user_id = self.salesman_all  # 10% authority, 10% below: ok
         self.assertEqual(order.approval_state, "not_required")
         order.order_line.with_user(self.salesman_all).price_unit = 85.0
