@@ -26,6 +26,7 @@ Quote Process turns quoting into a managed process:
         "security/ir.model.access.csv",
         "security/quote_process_security.xml",
         "data/crm_lost_reason_data.xml",
+        "data/mail_activity_type_data.xml",
         "wizard/quote_lost_wizard_views.xml",
         "views/res_config_settings_views.xml",
         "views/crm_lost_reason_views.xml",

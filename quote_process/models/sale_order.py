@@ -262,6 +262,10 @@ class SaleOrder(models.Model):
             if note:
                 body += plaintext2html(note)
             order.message_post(body=body)
+        self.activity_feedback(
+            ["quote_process.mail_activity_record_lost_reason"],
+            feedback=self.env._("Lost reason: %(reason)s", reason=reason.name),
+        )
         self._quote_process_lose_opportunities(reason, note)
 
     def _quote_process_customer_declined(self):
@@ -279,8 +283,7 @@ class SaleOrder(models.Model):
             if not responsible:
                 continue
             order.activity_schedule(
-                "mail.mail_activity_data_todo",
-                summary=self.env._("Record why the quotation was lost"),
+                "quote_process.mail_activity_record_lost_reason",
                 note=self.env._(
                     "The customer declined this quotation online. Use Mark as "
                     "Lost to record the reason, so that it counts in the quote "
@@ -288,6 +291,7 @@ class SaleOrder(models.Model):
                 ),
                 user_id=responsible.id,
             )
+        return True
 
     def _quote_process_opportunities_to_lose(self):
         """The opportunities of these quotations that have no other open

@@ -205,17 +205,7 @@ class QuoteAnalysis(models.Model):
             s.lost_reason_id AS lost_reason_id,
             reason.category AS lost_reason_category,
             s.lost_date AS lost_date,
-            (
-                SELECT t.categ_id
-                  FROM sale_order_line l
-                  JOIN product_product p ON p.id = l.product_id
-                  JOIN product_template t ON t.id = p.product_tmpl_id
-                 WHERE l.order_id = s.id
-                   AND l.display_type IS NULL
-                   AND l.is_downpayment IS NOT TRUE
-                 ORDER BY l.price_subtotal DESC, l.id
-                 LIMIT 1
-            ) AS categ_id,
+            main_line.categ_id AS categ_id,
             CASE WHEN s.state = 'sale' THEN 1 ELSE 0 END AS won_count,
             CASE WHEN s.state = 'cancel' THEN 1 ELSE 0 END AS lost_count,
             CASE WHEN s.state IN ('sale', 'cancel') THEN 1 ELSE 0 END AS decided_count,
@@ -247,6 +237,15 @@ class QuoteAnalysis(models.Model):
             sale_order s
             JOIN res_partner partner ON partner.id = s.partner_id
             LEFT JOIN crm_lost_reason reason ON reason.id = s.lost_reason_id
+            LEFT JOIN (
+                SELECT DISTINCT ON (l.order_id) l.order_id, t.categ_id
+                  FROM sale_order_line l
+                  JOIN product_product p ON p.id = l.product_id
+                  JOIN product_template t ON t.id = p.product_tmpl_id
+                 WHERE l.display_type IS NULL
+                   AND l.is_downpayment IS NOT TRUE
+                 ORDER BY l.order_id, l.price_subtotal DESC, l.id
+            ) main_line ON main_line.order_id = s.id
             JOIN {currency_table} ON account_currency_table.company_id = s.company_id"""
 
     def _where(self):

@@ -368,6 +368,10 @@ class TestLostQuotesPortal(HttpCase):
         self.assertTrue(order.lost_date)
         self.assertFalse(order.lost_reason_id)
         activity = order.activity_ids
+        self.assertEqual(
+            activity.activity_type_id,
+            self.env.ref("quote_process.mail_activity_record_lost_reason"),
+        )
         self.assertEqual(activity.user_id, salesman)
         # The salesperson records the reason; the quotation stays cancelled.
         reason = self.env.ref("quote_process.lost_reason_price_higher")
@@ -381,3 +385,4 @@ class TestLostQuotesPortal(HttpCase):
         wizard.action_confirm()
         self.assertEqual(order.state, "cancel")
         self.assertEqual(order.lost_reason_id, reason)
+        self.assertFalse(order.activity_ids)
