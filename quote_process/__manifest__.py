@@ -24,7 +24,14 @@ Quote Process turns quoting into a managed process:
     "depends": ["sale_management", "sale_crm"],
     "data": [
         "security/ir.model.access.csv",
+        "security/quote_process_security.xml",
+        "data/crm_lost_reason_data.xml",
+        "data/mail_activity_type_data.xml",
+        "wizard/quote_lost_wizard_views.xml",
         "views/res_config_settings_views.xml",
+        "views/crm_lost_reason_views.xml",
+        "views/sale_order_views.xml",
+        "report/quote_analysis_views.xml",
         "views/quote_process_menus.xml",
     ],
 }

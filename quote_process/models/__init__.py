@@ -1,2 +1,4 @@
 from . import res_company
 from . import res_config_settings
+from . import crm_lost_reason
+from . import sale_order

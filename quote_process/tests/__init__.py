@@ -1,1 +1,3 @@
 from . import test_settings
+from . import test_lost_quotes
+from . import test_quote_analysis
