@@ -2,7 +2,27 @@ from odoo import http
 from odoo.exceptions import AccessError, MissingError, ValidationError
 from odoo.http import request
 
-from odoo.addons.sale.controllers.portal import PaymentPortal
+from odoo.addons.sale.controllers.portal import CustomerPortal, PaymentPortal
+
+
+class QuoteProcessCustomerPortal(CustomerPortal):
+    @http.route()
+    def portal_quote_decline(
+        self, order_id, access_token=None, decline_message=None, **kwargs
+    ):
+        # Only the state is read before Odoo's own access check; the loss is
+        # recorded only when that check passed and the quotation got cancelled.
+        order_sudo = request.env["sale.order"].sudo().browse(order_id).exists()
+        was_open = bool(order_sudo) and order_sudo.state in ("draft", "sent")
+        response = super().portal_quote_decline(
+            order_id,
+            access_token=access_token,
+            decline_message=decline_message,
+            **kwargs,
+        )
+        if was_open and order_sudo.state == "cancel":
+            order_sudo._quote_process_customer_declined()
+        return response
 
 
 class QuotePaymentPortal(PaymentPortal):

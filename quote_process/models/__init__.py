@@ -5,3 +5,4 @@ from . import quote_discount_authority
 from . import sale_order
 from . import sale_order_line
 from . import ir_actions_report
+from . import crm_lost_reason

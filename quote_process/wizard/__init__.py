@@ -1,2 +1,3 @@
 from . import quote_approval_reject_wizard
 from . import sale_order_discount
+from . import quote_lost_wizard

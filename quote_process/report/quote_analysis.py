@@ -1,0 +1,283 @@
+from odoo import api, fields, models
+
+from odoo.addons.sale.models.sale_order import SALE_ORDER_STATE
+
+from ..models.crm_lost_reason import LOST_REASON_CATEGORIES
+
+
+class QuoteAnalysis(models.Model):
+    """One row per quotation with its outcome, for pivot and graph views.
+
+    Rows: every quotation and sales order, except cancelled ones that were not
+    lost (a draft withdrawn before the customer saw it, a confirmed order
+    cancelled later): those have no sales outcome.
+
+    Amounts are untaxed and converted to the currency of the current company,
+    the way Odoo's Sales Analysis (sale.report) converts them.
+
+    Extending: add a field and its SQL expression in _select_additional_fields();
+    a join in _from(); _group_by() is there for extensions that join line-level
+    tables; add the source fields to _depends so they are flushed first, e.g.::
+
+        days_to_response = fields.Integer(aggregator="avg", ...)
+        def _select_additional_fields(self):
+            res = super()._select_additional_fields()
+            res["days_to_response"] = "s.customer_response_date - s.quote_sent_date"
+            return res
+    """
+
+    _name = "quote.analysis"
+    _description = "Quote Analysis"
+    _auto = False
+    _rec_name = "name"
+    _order = "date desc, id desc"
+    # Flushed before every query on the report.
+    _depends = {
+        "sale.order": [
+            "amount_untaxed",
+            "company_id",
+            "currency_rate",
+            "date_order",
+            "lost_date",
+            "lost_reason_id",
+            "name",
+            "order_line",
+            "partner_id",
+            "state",
+            "team_id",
+            "user_id",
+        ],
+        "sale.order.line": [
+            "display_type",
+            "is_downpayment",
+            "order_id",
+            "price_subtotal",
+            "product_id",
+        ],
+        "res.partner": ["commercial_partner_id"],
+        "crm.lost.reason": ["category"],
+        "product.product": ["product_tmpl_id"],
+        "product.template": ["categ_id"],
+    }
+
+    name = fields.Char(
+        string="Reference",
+        readonly=True,
+        help="Reference of the quotation.",
+    )
+    order_id = fields.Many2one(
+        comodel_name="sale.order",
+        string="Quotation",
+        readonly=True,
+        help="The quotation or sales order this row describes.",
+    )
+    partner_id = fields.Many2one(
+        comodel_name="res.partner",
+        string="Customer",
+        readonly=True,
+        help="The customer's commercial entity (the company, not the contact).",
+    )
+    user_id = fields.Many2one(
+        comodel_name="res.users",
+        string="Salesperson",
+        readonly=True,
+        help="Salesperson of the quotation.",
+    )
+    team_id = fields.Many2one(
+        comodel_name="crm.team",
+        string="Sales Team",
+        readonly=True,
+        help="Sales team of the quotation.",
+    )
+    company_id = fields.Many2one(
+        comodel_name="res.company",
+        readonly=True,
+        help="Company of the quotation.",
+    )
+    date = fields.Datetime(
+        string="Quotation Date",
+        readonly=True,
+        help="Order date of the quotation (the confirmation date once confirmed).",
+    )
+    state = fields.Selection(
+        selection=SALE_ORDER_STATE,
+        string="Status",
+        readonly=True,
+        help="Status of the quotation or sales order.",
+    )
+    outcome = fields.Selection(
+        selection=[("open", "Open"), ("won", "Won"), ("lost", "Lost")],
+        readonly=True,
+        help="Open: a quotation still waiting for the customer's answer. Won: "
+        "confirmed as a sales order. Lost: marked as lost.",
+    )
+    currency_id = fields.Many2one(
+        comodel_name="res.currency",
+        readonly=True,
+        help="Currency of the amounts: the current company's currency.",
+    )
+    amount_untaxed = fields.Monetary(
+        string="Untaxed Amount",
+        readonly=True,
+        help="Untaxed total of the quotation, in the current company's currency.",
+    )
+    lost_reason_id = fields.Many2one(
+        comodel_name="crm.lost.reason",
+        string="Lost Reason",
+        readonly=True,
+        help="Why the quotation was lost; empty for open and won quotations.",
+    )
+    lost_reason_category = fields.Selection(
+        selection=LOST_REASON_CATEGORIES,
+        string="Lost Reason Category",
+        readonly=True,
+        help="Category of the lost reason.",
+    )
+    lost_date = fields.Date(
+        string="Lost On",
+        readonly=True,
+        help="Day the quotation was marked as lost.",
+    )
+    categ_id = fields.Many2one(
+        comodel_name="product.category",
+        string="Main Product Category",
+        readonly=True,
+        help="Category of the product on the quotation's largest line (by untaxed "
+        "amount).",
+    )
+    won_count = fields.Integer(
+        string="Won",
+        readonly=True,
+        help="1 for a won quotation, else 0: the sum counts won quotations.",
+    )
+    lost_count = fields.Integer(
+        string="Lost",
+        readonly=True,
+        help="1 for a lost quotation, else 0: the sum counts lost quotations.",
+    )
+    decided_count = fields.Integer(
+        string="Decided",
+        readonly=True,
+        help="1 for a won or lost quotation, else 0: the sum counts quotations "
+        "the customer decided on.",
+    )
+    win_rate = fields.Float(
+        string="Win Rate (%)",
+        readonly=True,
+        aggregator="avg",
+        digits=(16, 2),
+        help="Won quotations as a percentage of the decided (won or lost) ones; "
+        "open quotations do not count.",
+    )
+
+    # ------------------------------------------------------------------
+    # SQL
+    # ------------------------------------------------------------------
+    def _case_value_or_one(self, value):
+        return f"CASE COALESCE({value}, 0) WHEN 0 THEN 1.0 ELSE {value} END"
+
+    def _outcome_sql(self):
+        return """
+            CASE
+                WHEN s.state = 'sale' THEN 'won'
+                WHEN s.state = 'cancel' THEN 'lost'
+                ELSE 'open'
+            END"""
+
+    def _select(self):
+        outcome = self._outcome_sql()
+        select_ = f"""
+            s.id AS id,
+            s.id AS order_id,
+            s.name AS name,
+            partner.commercial_partner_id AS partner_id,
+            s.user_id AS user_id,
+            s.team_id AS team_id,
+            s.company_id AS company_id,
+            s.date_order AS date,
+            s.state AS state,
+            {outcome} AS outcome,
+            {self.env.company.currency_id.id} AS currency_id,
+            s.amount_untaxed
+                / {self._case_value_or_one("s.currency_rate")}
+                * {self._case_value_or_one("account_currency_table.rate")}
+                AS amount_untaxed,
+            s.lost_reason_id AS lost_reason_id,
+            reason.category AS lost_reason_category,
+            s.lost_date AS lost_date,
+            main_line.categ_id AS categ_id,
+            CASE WHEN s.state = 'sale' THEN 1 ELSE 0 END AS won_count,
+            CASE WHEN s.state = 'cancel' THEN 1 ELSE 0 END AS lost_count,
+            CASE WHEN s.state IN ('sale', 'cancel') THEN 1 ELSE 0 END AS decided_count,
+            CASE
+                WHEN s.state = 'sale' THEN 100.0
+                WHEN s.state = 'cancel' THEN 0.0
+            END AS win_rate"""
+        for fname, expression in self._select_additional_fields().items():
+            select_ += f""",
+            {expression} AS {fname}"""
+        return select_
+
+    def _select_additional_fields(self):
+        """Hook: mapping field name -> SQL expression, added to the select.
+
+        The order is ``s`` (sale_order), its customer ``partner``, the lost
+        reason ``reason``.
+        """
+        return {}
+
+    def _from(self):
+        currency_table = self.env["res.currency"]._get_simple_currency_table(
+            self.env.companies
+        )
+        currency_table = self.env.cr.mogrify(currency_table).decode(
+            self.env.cr.connection.encoding
+        )
+        return f"""
+            sale_order s
+            JOIN res_partner partner ON partner.id = s.partner_id
+            LEFT JOIN crm_lost_reason reason ON reason.id = s.lost_reason_id
+            LEFT JOIN (
+                SELECT DISTINCT ON (l.order_id) l.order_id, t.categ_id
+                  FROM sale_order_line l
+                  JOIN product_product p ON p.id = l.product_id
+                  JOIN product_template t ON t.id = p.product_tmpl_id
+                 WHERE l.display_type IS NULL
+                   AND l.is_downpayment IS NOT TRUE
+                 ORDER BY l.order_id, l.price_subtotal DESC, l.id
+            ) main_line ON main_line.order_id = s.id
+            JOIN {currency_table} ON account_currency_table.company_id = s.company_id"""
+
+    def _where(self):
+        # Cancelled without a loss (withdrawn drafts, cancelled orders) have no
+        # sales outcome and stay out of the statistics.
+        return """
+            (s.state != 'cancel' OR s.lost_date IS NOT NULL)"""
+
+    def _group_by(self):
+        """Hook for extensions that join line-level tables; empty: one row per
+        quotation needs no grouping."""
+        return ""
+
+    def _query(self):
+        group_by = self._group_by()
+        return f"""
+            SELECT {self._select()}
+              FROM {self._from()}
+             WHERE {self._where()}
+            {f"GROUP BY {group_by}" if group_by else ""}
+        """
+
+    @property
+    def _table_query(self):
+        return self._query()
+
+    @api.readonly
+    def action_open_order(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": "sale.order",
+            "views": [[False, "form"]],
+            "res_id": self.order_id.id,
+        }
