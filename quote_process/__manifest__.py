@@ -20,6 +20,7 @@ Quote Process turns quoting into a managed process:
     "author": "Quote Process",
     "website": "https://github.com/quote-process/quote_process",
     "support": "support@quote-process.example.com",
+    "images": ["static/description/banner.png"],
     "license": "LGPL-3",
     "post_init_hook": "post_init_hook",
     "depends": ["sale_management", "sale_crm"],
