@@ -24,7 +24,12 @@ Quote Process turns quoting into a managed process:
     "depends": ["sale_management", "sale_crm"],
     "data": [
         "security/ir.model.access.csv",
+        "data/ir_cron.xml",
+        "data/mail_template_data.xml",
+        "wizard/quote_response_wizard_views.xml",
         "views/res_config_settings_views.xml",
+        "views/sale_order_views.xml",
         "views/quote_process_menus.xml",
     ],
+    "post_init_hook": "post_init_hook",
 }

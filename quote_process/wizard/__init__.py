@@ -1,0 +1,1 @@
+from . import quote_response_wizard

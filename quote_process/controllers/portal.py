@@ -1,0 +1,34 @@
+from odoo import http
+from odoo.exceptions import AccessError, MissingError
+from odoo.http import request
+
+from odoo.addons.sale.controllers import portal as sale_portal
+
+
+class CustomerPortal(sale_portal.CustomerPortal):
+    @http.route()
+    def portal_quote_decline(
+        self, order_id, access_token=None, decline_message=None, **kwargs
+    ):
+        """A customer declining the quotation on the portal is their response."""
+        try:
+            order_sudo = self._document_check_access(
+                "sale.order", order_id, access_token=access_token
+            )
+        except (AccessError, MissingError):
+            order_sudo = request.env["sale.order"]
+        was_open = order_sudo.state in ("draft", "sent")
+        response = super().portal_quote_decline(
+            order_id,
+            access_token=access_token,
+            decline_message=decline_message,
+            **kwargs,
+        )
+        if (
+            was_open
+            and order_sudo.state == "cancel"
+            and order_sudo.customer_response
+            in order_sudo._QUOTE_FOLLOWUP_OPEN_RESPONSES
+        ):
+            order_sudo.write({"customer_response": "declined"})
+        return response
