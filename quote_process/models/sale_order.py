@@ -2,6 +2,7 @@ import logging
 from datetime import datetime, time, timedelta
 
 import pytz
+from markupsafe import Markup
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError
@@ -53,10 +54,10 @@ class SaleOrder(models.Model):
         string="Last Follow-up",
         readonly=True,
         copy=False,
-        help="Last time a person acted on the sent quotation: a message or a note, an "
-        "activity marked as done, a change of the customer response, or a reply "
-        "from the customer. Automatic messages (tracking, reminders, approvals, "
-        "system notes) do not count.",
+        help="Last time a person acted on the sent quotation: its first sending, a "
+        "message or a note, an activity marked as done, a change of the customer "
+        "response, or a reply from the customer. Automatic messages (tracking, "
+        "reminders, approvals, system notes) do not count.",
     )
     customer_response = fields.Selection(
         selection=[
@@ -318,6 +319,14 @@ class SaleOrder(models.Model):
         sent = orders.filtered(lambda o: o.state == "sent" and not o.quote_sent_date)
         if sent:
             sent._quote_followup_mark_sent()
+        answered = orders.filtered(
+            lambda o: (
+                o.customer_response not in (False, "pending")
+                and not o.customer_response_date
+            )
+        )
+        if answered:
+            answered._quote_followup_response_changed()
         return orders
 
     def write(self, vals):
@@ -640,7 +649,8 @@ class SaleOrder(models.Model):
                     "automated": True,
                     "date_deadline": self._quote_followup_local_date(now, tz),
                     "summary": order_lang.env._("Follow up with the customer"),
-                    "note": order_lang.env._(
+                    "note": Markup("<p>%s</p>")
+                    % order_lang.env._(
                         "No follow-up on this quotation for %(days)s days. Contact "
                         "%(customer)s, then record their response.",
                         days=days,

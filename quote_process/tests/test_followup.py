@@ -161,6 +161,27 @@ class TestFollowupSending(TestFollowupCommon):
         self.assertEqual(order.quote_sent_date, SENT_AT)
         self.assertEqual(order.customer_response, "pending")
 
+    def test_created_with_a_response(self):
+        with freeze_time(SENT_AT):
+            order = self._make_quote(state="sent", customer_response="negotiating")
+        self.assertEqual(order.customer_response, "negotiating")
+        self.assertEqual(order.customer_response_date, SENT_AT)
+
+    def test_scheduled_action(self):
+        self.assertEqual(self.cron.model_id.model, "sale.order")
+        self.assertEqual(self.cron.code.strip(), "model._cron_remind_overdue_quotes()")
+        self.assertEqual(
+            (self.cron.interval_number, self.cron.interval_type), (1, "days")
+        )
+        self.assertTrue(self.cron.active)
+        data = self.env["ir.model.data"].search(
+            [
+                ("module", "=", "quote_process"),
+                ("name", "=", "ir_cron_remind_overdue_quotes"),
+            ]
+        )
+        self.assertTrue(data.noupdate)
+
     def test_deadline_in_owner_timezone(self):
         """Sent at 23:30 UTC: already the next day in Shanghai."""
         self.salesman.tz = "Asia/Shanghai"
@@ -399,6 +420,7 @@ class TestFollowupReminder(TestFollowupCommon):
         todo = self._todos(order, self.salesman)
         self.assertEqual(len(todo), 1)
         self.assertEqual(todo.date_deadline, date(2025, 3, 13))
+        self.assertIn("10 days", str(todo.note))
         self.assertFalse(self._mails_to(order, self.leader))
 
         self._run_cron(datetime(2025, 3, 17, 12, 0))  # N+E-1
