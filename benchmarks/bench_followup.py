@@ -6,7 +6,12 @@ followed up yesterday), then runs the reminder of the scheduled action
 (sale.order._cron_remind_overdue_quotes) once per batch size and prints the
 reminders per second and the SQL queries per batch. The query count of a batch
 must not grow with the batch size: the reminders of a batch are rendered,
-queued, scheduled and recorded with a fixed number of queries.
+queued, scheduled and recorded with a fixed number of queries, plus Odoo's own
+bulk statements (one multi-row INSERT per 100 rows, one rendering chunk per 50
+mails) above those sizes; never a query per quotation.
+
+The defaults run in about a minute; the issue's scale (--quotes 100000
+--overdue 10000) takes two to three minutes per batch size on two cores.
 
 Everything happens inside one transaction that is rolled back at the end (each
 batch size runs in a savepoint rolled back too): the database is left as it

@@ -703,7 +703,7 @@ class SaleOrder(models.Model):
             batch_size = int(
                 self.env["ir.config_parameter"]
                 .sudo()
-                .get_param("quote_process.followup_batch_size", 200)
+                .get_param("quote_process.followup_batch_size", 100)
             )
         now = fields.Datetime.now()
         ids = orders_sudo.search(
