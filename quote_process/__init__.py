@@ -1,4 +1,5 @@
+from . import controllers
 from . import models
 from . import wizard
 from . import report
-from . import controllers
+from .hooks import post_init_hook

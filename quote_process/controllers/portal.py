@@ -1,18 +1,24 @@
 from odoo import http
+from odoo.exceptions import AccessError, MissingError
 from odoo.http import request
 
-from odoo.addons.sale.controllers.portal import CustomerPortal
+from odoo.addons.sale.controllers import portal as sale_portal
 
 
-class QuoteProcessCustomerPortal(CustomerPortal):
+class CustomerPortal(sale_portal.CustomerPortal):
     @http.route()
     def portal_quote_decline(
         self, order_id, access_token=None, decline_message=None, **kwargs
     ):
-        # Only the state is read before Odoo's own access check; the loss is
-        # recorded only when that check passed and the quotation got cancelled.
-        order_sudo = request.env["sale.order"].sudo().browse(order_id).exists()
-        was_open = bool(order_sudo) and order_sudo.state in ("draft", "sent")
+        """A customer declining the quotation on the portal is their response,
+        and the quotation is lost."""
+        try:
+            order_sudo = self._document_check_access(
+                "sale.order", order_id, access_token=access_token
+            )
+        except (AccessError, MissingError):
+            order_sudo = request.env["sale.order"]
+        was_open = order_sudo.state in ("draft", "sent")
         response = super().portal_quote_decline(
             order_id,
             access_token=access_token,

@@ -2,3 +2,4 @@ from . import test_settings
 from . import test_lost_quotes
 from . import test_quote_analysis
 from . import test_distribution
+from . import test_followup
