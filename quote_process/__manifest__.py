@@ -24,7 +24,18 @@ Quote Process turns quoting into a managed process:
     "depends": ["sale_management", "sale_crm"],
     "data": [
         "security/ir.model.access.csv",
+        "security/quote_process_security.xml",
         "views/res_config_settings_views.xml",
+        "views/quote_pricing_rule_views.xml",
+        "views/sale_order_views.xml",
         "views/quote_process_menus.xml",
     ],
+    "demo": [
+        "demo/quote_pricing_rule_demo.xml",
+    ],
+    "assets": {
+        "web.assets_backend": [
+            "quote_process/static/src/engine_price_field/*",
+        ],
+    },
 }
