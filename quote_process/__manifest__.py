@@ -37,5 +37,8 @@ Quote Process turns quoting into a managed process:
         "web.assets_backend": [
             "quote_process/static/src/engine_price_field/*",
         ],
+        "web.assets_tests": [
+            "quote_process/static/tests/tours/quote_engine_price_tour.js",
+        ],
     },
 }

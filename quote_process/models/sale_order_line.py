@@ -95,7 +95,9 @@ class SaleOrderLine(models.Model):
         self.ensure_one()
         if self.order_id.state in ENGINE_QUOTE_STATES:
             return False
-        previous = self.engine_steps
+        # The stored value: in a form, the line being edited is a new record
+        # whose own value is being computed.
+        previous = self._origin.engine_steps
         return bool(previous) and previous.get("inputs") == self._get_engine_inputs()
 
     @api.depends(
@@ -132,9 +134,11 @@ class SaleOrderLine(models.Model):
         others = self - engine_lines
         others.engine_price_unit = 0.0
         others.engine_steps = False
-        engine_lines = engine_lines.filtered(
-            lambda line: not line._is_engine_price_final()
-        )
+        final = engine_lines.filtered(lambda line: line._is_engine_price_final())
+        for line in final:
+            line.engine_price_unit = line._origin.engine_price_unit
+            line.engine_steps = line._origin.engine_steps
+        engine_lines -= final
         if not engine_lines:
             return
         engine = engine_lines._prepare_engine()

@@ -2,7 +2,7 @@ from freezegun import freeze_time
 
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.fields import Command
-from odoo.tests import Form, tagged
+from odoo.tests import Form, HttpCase, new_test_user, tagged
 
 from .common import QuoteProcessCommon
 
@@ -506,6 +506,16 @@ class TestPricingEngine(PricingEngineCommon):
         self.assertAlmostEqual(line.price_unit, 98.0)
         self.assertAlmostEqual(line.discount, 4.0)
 
+    def test_quantity_change_resets_discount_like_odoo(self):
+        """As in Odoo, a new quantity reprices a line that is at the computed
+        price, discount included; a price set by hand keeps Odoo's behaviour."""
+        self._rule(min_quantity=5.0)
+        line = self._order().order_line
+        line.discount = 5.0
+        line.product_uom_qty = 5.0
+        self.assertAtEnginePrice(line, 90.0)
+        self.assertEqual(line.discount, 0.0)
+
     def test_reset_to_engine_price(self):
         rule = self._rule()
         order = self._order([(self.product, 1.0), (self.other_product, 2.0)])
@@ -556,7 +566,12 @@ class TestPricingEngine(PricingEngineCommon):
             self.assertEqual(order.date_order.month, 4)
             self.assertAtEnginePrice(order.order_line, 90.0)
             self._rule(payment_term_id=self.term_60.id, adjustment_value=-50.0)
-            order.payment_term_id = self.term_60
+            with Form(order.with_user(self.sales_manager)) as form:
+                form.payment_term_id = self.term_60
+                with form.order_line.edit(0) as line:
+                    self.assertAlmostEqual(line.price_unit, 90.0)
+                    self.assertAlmostEqual(line.engine_price_unit, 90.0)
+            self.assertEqual(order.payment_term_id, self.term_60)
             self.assertAtEnginePrice(order.order_line, 90.0)
             # A line added to the confirmed order is priced at today's rules.
             added = order.order_line.create(
@@ -784,3 +799,33 @@ class TestPricingRuleValidation(PricingEngineCommon):
         )
         self.assertIn(menu.id, visible)
         self.assertEqual(menu.action.res_model, "quote.pricing.rule")
+
+
+@tagged("post_install", "-at_install")
+class TestPricingEngineUi(HttpCase):
+    def test_engine_price_explained_on_quote(self):
+        salesman = new_test_user(
+            self.env,
+            login="qp_tour_salesman",
+            groups="sales_team.group_sale_salesman",
+        )
+        self.env["quote.pricing.rule"].search([]).active = False
+        self.env["quote.pricing.rule"].create(
+            {"name": "QP Tour Rule", "adjustment_value": -10.0}
+        )
+        product = self.env["product.product"].create(
+            {"name": "QP Tour Widget", "list_price": 100.0, "taxes_id": False}
+        )
+        order = self.env["sale.order"].create(
+            {
+                "partner_id": self.env["res.partner"].create({"name": "QP Tour"}).id,
+                "user_id": salesman.id,
+                "order_line": [Command.create({"product_id": product.id})],
+            }
+        )
+        self.assertAlmostEqual(order.order_line.engine_price_unit, 90.0)
+        self.start_tour(
+            f"/odoo/action-sale.action_quotations_with_onboarding/{order.id}",
+            "quote_process_engine_price_tour",
+            login=salesman.login,
+        )
