@@ -12,8 +12,8 @@ from odoo.tools import (
 )
 
 
-def format_percent(env, value):
-    """A percentage in the reader's language, without useless zeros: 5, 2.5."""
+def format_number(env, value):
+    """A number in the reader's language, without useless zeros: 5, 2.5."""
     text = formatLang(env, value, digits=2)
     decimal_point = get_lang(env).decimal_point
     if decimal_point and decimal_point in text:
@@ -356,7 +356,7 @@ class QuotePricingRule(models.Model):
         value = self.adjustment_value
         currency = self.currency_id or self.env.company.currency_id
         if self.adjustment_type == "percent":
-            percent = format_percent(self.env, abs(value))
+            percent = format_number(self.env, abs(value))
             if value < 0:
                 return self.env._("Lowers the price by %(percent)s%%", percent=percent)
             return self.env._("Raises the price by %(percent)s%%", percent=percent)
@@ -422,7 +422,7 @@ class QuotePricingRule(models.Model):
             conditions.append(
                 _(
                     "%(quantity)s units or more",
-                    quantity=formatLang(self.env, self.min_quantity, dp="Product Unit"),
+                    quantity=format_number(self.env, self.min_quantity),
                 )
             )
         if self.date_start and self.date_end:

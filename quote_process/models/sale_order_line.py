@@ -1,7 +1,7 @@
 from odoo import api, fields, models
 from odoo.tools import float_round, format_amount, formatLang
 
-from .quote_pricing_rule import EngineRuleIndex, format_percent
+from .quote_pricing_rule import EngineRuleIndex, format_number
 
 # Fields computed by the engine: never taken from what a client sends.
 ENGINE_FIELDS = ("engine_price_unit", "engine_steps")
@@ -342,7 +342,7 @@ class SaleOrderLine(models.Model):
         if step["kind"] == "pricelist":
             if step.get("pricelist_id"):
                 name = pricelist_names.get(step["pricelist_id"]) or _("(deleted)")
-                return _("Pricelist %(name)s: %(price)s", name=name, price=price)
+                return _("Pricelist “%(name)s”: %(price)s", name=name, price=price)
             return _("Sales price: %(price)s", price=price)
         if step["kind"] != "rule":
             # Steps added by other addons carry their own text.
@@ -351,7 +351,7 @@ class SaleOrderLine(models.Model):
         value = step["adjustment_value"]
         if step["adjustment_type"] == "percent":
             sign = "+" if value > 0 else "-"
-            adjustment = f"{sign}{format_percent(self.env, abs(value))}%"
+            adjustment = f"{sign}{format_number(self.env, abs(value))}%"
         elif step["adjustment_type"] == "fixed_amount":
             adjustment = _(
                 "%(amount)s per unit",
@@ -363,7 +363,7 @@ class SaleOrderLine(models.Model):
                 amount=format_amount(self.env, value, company_currency),
             )
         text = _(
-            "Rule %(name)s (%(adjustment)s): %(effect)s → %(price)s",
+            "Rule “%(name)s” (%(adjustment)s): %(effect)s → %(price)s",
             name=rule_names.get(step["rule_id"]) or step.get("name"),
             adjustment=adjustment,
             effect=self._format_engine_signed(step["effect"], currency),
