@@ -34,9 +34,21 @@ Quote Process turns quoting into a managed process:
         "wizard/quote_response_wizard_views.xml",
         "views/res_config_settings_views.xml",
         "views/crm_lost_reason_views.xml",
+        "views/quote_pricing_rule_views.xml",
         "views/sale_order_views.xml",
         "report/quote_analysis_views.xml",
         "views/quote_process_menus.xml",
     ],
+    "demo": [
+        "demo/quote_pricing_rule_demo.xml",
+    ],
+    "assets": {
+        "web.assets_backend": [
+            "quote_process/static/src/engine_price_field/*",
+        ],
+        "web.assets_tests": [
+            "quote_process/static/tests/tours/quote_engine_price_tour.js",
+        ],
+    },
     "post_init_hook": "post_init_hook",
 }
