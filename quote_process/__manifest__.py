@@ -22,7 +22,6 @@ Quote Process turns quoting into a managed process:
     "support": "support@quote-process.example.com",
     "images": ["static/description/banner.png"],
     "license": "LGPL-3",
-    "post_init_hook": "post_init_hook",
     "depends": ["sale_management", "sale_crm"],
     "data": [
         "security/ir.model.access.csv",
@@ -31,15 +30,31 @@ Quote Process turns quoting into a managed process:
         "data/quote_discount_authority_data.xml",
         "data/mail_activity_type_data.xml",
         "data/crm_lost_reason_data.xml",
+        "data/ir_cron.xml",
+        "data/mail_template_data.xml",
         "wizard/quote_approval_reject_wizard_views.xml",
         "wizard/sale_order_discount_views.xml",
         "wizard/quote_lost_wizard_views.xml",
+        "wizard/quote_response_wizard_views.xml",
         "views/res_config_settings_views.xml",
         "views/quote_deviation_reason_views.xml",
         "views/quote_discount_authority_views.xml",
-        "views/sale_order_views.xml",
         "views/crm_lost_reason_views.xml",
+        "views/quote_pricing_rule_views.xml",
+        "views/sale_order_views.xml",
         "report/quote_analysis_views.xml",
         "views/quote_process_menus.xml",
     ],
+    "demo": [
+        "demo/quote_pricing_rule_demo.xml",
+    ],
+    "assets": {
+        "web.assets_backend": [
+            "quote_process/static/src/engine_price_field/*",
+        ],
+        "web.assets_tests": [
+            "quote_process/static/tests/tours/quote_engine_price_tour.js",
+        ],
+    },
+    "post_init_hook": "post_init_hook",
 }

@@ -2,18 +2,23 @@ from odoo import http
 from odoo.exceptions import AccessError, MissingError, ValidationError
 from odoo.http import request
 
-from odoo.addons.sale.controllers.portal import CustomerPortal, PaymentPortal
+from odoo.addons.sale.controllers import portal as sale_portal
 
 
-class QuoteProcessCustomerPortal(CustomerPortal):
+class CustomerPortal(sale_portal.CustomerPortal):
     @http.route()
     def portal_quote_decline(
         self, order_id, access_token=None, decline_message=None, **kwargs
     ):
-        # Only the state is read before Odoo's own access check; the loss is
-        # recorded only when that check passed and the quotation got cancelled.
-        order_sudo = request.env["sale.order"].sudo().browse(order_id).exists()
-        was_open = bool(order_sudo) and order_sudo.state in ("draft", "sent")
+        """A customer declining the quotation on the portal is their response,
+        and the quotation is lost."""
+        try:
+            order_sudo = self._document_check_access(
+                "sale.order", order_id, access_token=access_token
+            )
+        except (AccessError, MissingError):
+            order_sudo = request.env["sale.order"]
+        was_open = order_sudo.state in ("draft", "sent")
         response = super().portal_quote_decline(
             order_id,
             access_token=access_token,
@@ -25,9 +30,10 @@ class QuoteProcessCustomerPortal(CustomerPortal):
         return response
 
 
-class QuotePaymentPortal(PaymentPortal):
+class PaymentPortal(sale_portal.PaymentPortal):
     @http.route()
     def portal_order_transaction(self, order_id, access_token, **kwargs):
+        """A quotation awaiting the approval of its prices cannot be paid."""
         try:
             order_sudo = self._document_check_access(
                 "sale.order", order_id, access_token

@@ -6,3 +6,4 @@ from . import sale_order
 from . import sale_order_line
 from . import ir_actions_report
 from . import crm_lost_reason
+from . import quote_pricing_rule

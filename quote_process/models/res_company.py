@@ -42,6 +42,13 @@ class ResCompany(models.Model):
         "open quote from another salesperson: warn them, or block the new quote "
         "(sales managers may still create it).",
     )
+    quote_remind_preexisting = fields.Boolean(
+        string="Remind Quotes Sent Before Installation",
+        default=False,
+        help="Also remind salespeople of the quotations that were already sent when "
+        "Quote Process was installed. Off by default so that installing the addon "
+        "does not flood anyone with reminders about an old backlog.",
+    )
 
     @api.constrains(
         "quote_followup_days", "quote_escalation_days", "quote_response_days"

@@ -19,3 +19,6 @@ class ResConfigSettings(models.TransientModel):
     quote_conflict_policy = fields.Selection(
         related="company_id.quote_conflict_policy", readonly=False
     )
+    quote_remind_preexisting = fields.Boolean(
+        related="company_id.quote_remind_preexisting", readonly=False
+    )

@@ -213,7 +213,7 @@ class TestLostQuotes(LostQuoteCommon):
         order = self._sent_quote()
         order.with_user(self.salesman).action_draft()
         self.assertEqual(order.state, "draft")
-        order.write({"quote_sent_date": "2026-03-01 09:00:00"})
+        self.assertTrue(order.quote_sent_date)
         with self.assertRaisesRegex(UserError, "Mark as Lost"):
             order.with_user(self.salesman).action_cancel()
 
@@ -233,7 +233,7 @@ class TestLostQuotes(LostQuoteCommon):
             self.skipTest("The sending date of quotations is not recorded.")
         with self.assertRaisesRegex(UserError, "lost reason"):
             self._create_quote(
-                self.salesman,
+                self.sales_manager,
                 100.0,
                 state="cancel",
                 quote_sent_date="2026-03-01 09:00:00",
