@@ -448,16 +448,16 @@ class SaleOrder(models.Model):
         )
 
     def action_reject(self, reason=None):
+        if reason is None and len(self) == 1:
+            return {
+                "type": "ir.actions.act_window",
+                "name": self.env._("Reject Prices"),
+                "res_model": "quote.approval.reject.wizard",
+                "view_mode": "form",
+                "target": "new",
+                "context": {"default_order_id": self.id},
+            }
         if not reason or not reason.strip():
-            if len(self) == 1 and self.env.context.get("quote_reject_wizard", True):
-                return {
-                    "type": "ir.actions.act_window",
-                    "name": self.env._("Reject Prices"),
-                    "res_model": "quote.approval.reject.wizard",
-                    "view_mode": "form",
-                    "target": "new",
-                    "context": {"default_order_id": self.id},
-                }
             raise UserError(
                 self.env._("Give a reason to reject the prices of a quote.")
             )
@@ -1262,10 +1262,14 @@ class SaleOrder(models.Model):
         activities_subtype_id = self.env["ir.model.data"]._xmlid_to_res_id(
             "mail.mt_activities", raise_if_not_found=False
         )
+        approval_type_id = self.env["ir.model.data"]._xmlid_to_res_id(
+            "quote_process.mail_activity_quote_approval", raise_if_not_found=False
+        )
         return bool(
             message_type == "notification"
             and author_id
             and msg_values.get("mail_activity_type_id")
+            and msg_values.get("mail_activity_type_id") != approval_type_id
             and msg_values.get("subtype_id") == activities_subtype_id
         )
 

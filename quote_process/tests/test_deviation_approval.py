@@ -1,3 +1,6 @@
+from freezegun import freeze_time
+
+from odoo import fields
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.fields import Command
 from odoo.tests import Form, new_test_user, tagged
@@ -228,11 +231,9 @@ class TestApproval(DeviationCommon):
         action = manager_order.action_reject()
         self.assertEqual(action["res_model"], "quote.approval.reject.wizard")
         with self.assertRaises(UserError):
-            manager_order.with_context(quote_reject_wizard=False).action_reject()
-        with self.assertRaises(ValidationError):
-            self.env["quote.approval.reject.wizard"].with_user(
-                self.sales_manager
-            ).create({"order_id": order.id})
+            manager_order.action_reject(reason="")
+        with self.assertRaises(UserError):
+            manager_order.action_reject(reason="   ")
         wizard = (
             self.env["quote.approval.reject.wizard"]
             .with_user(self.sales_manager)
@@ -262,12 +263,18 @@ class TestApproval(DeviationCommon):
             groups="sales_team.group_sale_manager",
         )
         director.group_ids |= director_group
-        order = self._quote(director, price=60.0)  # 40% > the manager's 30%
+        # 40% below: beyond the manager's own 30%.
+        order = self._quote(self.sales_manager, price=60.0)
         self.assertEqual(order.approval_state, "required")
-        self.assertNotIn(director, order._quote_get_approvers())
+        self.assertEqual(order._quote_get_approvers(), director)
         with self.assertRaisesRegex(AccessError, "own quote"):
-            order.with_user(director).action_approve()
-        # Nobody else has 40%: the request says who to ask.
+            order.with_user(self.sales_manager).action_approve()
+        order.with_user(self.sales_manager).action_request_approval()
+        order.with_user(director).action_approve()
+        self.assertEqual(order.approved_by_id, director)
+        # 55% below: nobody has that authority; the request says what to do.
+        order = self._quote(director, price=45.0)
+        self.assertEqual(order.approval_state, "required")
         with self.assertRaisesRegex(UserError, "Nobody has a discount authority"):
             order.with_user(director).action_request_approval()
 
@@ -384,6 +391,9 @@ class TestDiscountWizard(DeviationCommon):
         self.assertEqual(order.approval_state, "not_required")
 
     def test_global_discount_counts_for_authority(self):
+        self.company.sale_discount_product_id = self.env["product.product"].create(
+            {"name": "Discount", "type": "service", "list_price": 0.0}
+        )
         order = self._quote(self.salesman)
         self._wizard(
             order, discount_type="so_discount", discount_percentage=0.2
@@ -393,3 +403,21 @@ class TestDiscountWizard(DeviationCommon):
         self.assertEqual(order.approval_state, "required")
         with self.assertRaises(UserError):
             order.with_user(self.salesman).action_quotation_sent()
+
+
+@tagged("post_install", "-at_install")
+class TestApprovalIsNotFollowUp(DeviationCommon):
+    def test_approval_does_not_count_as_follow_up(self):
+        order = self._quote(self.salesman, price=90.0)
+        order.with_user(self.salesman).action_request_approval()
+        order.with_user(self.sales_manager).action_approve()
+        order.with_user(self.salesman).action_quotation_sent()
+        sent_followup = order.last_followup_date
+        order.order_line.with_user(self.salesman).write(
+            {"price_unit": 85.0, "deviation_note": "Second competitor offer"}
+        )
+        order.with_user(self.salesman).action_request_approval()
+        with freeze_time(fields.Datetime.add(sent_followup, days=3)):
+            order.with_user(self.sales_manager).action_approve()
+        self.assertEqual(order.approval_state, "approved")
+        self.assertEqual(order.last_followup_date, sent_followup)
