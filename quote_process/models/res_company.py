@@ -84,3 +84,39 @@ class ResCompany(models.Model):
                         value=company.quote_deviation_tolerance,
                     )
                 )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        companies = super().create(vals_list)
+        companies._quote_create_default_authorities()
+        return companies
+
+    def _quote_create_default_authorities(self):
+        """Give each company the default discount authorities it lacks:
+        salesperson (own documents) 5%, salesperson (all documents) 10%,
+        sales manager 30%."""
+        defaults = [
+            ("sales_team.group_sale_salesman", 5.0),
+            ("sales_team.group_sale_salesman_all_leads", 10.0),
+            ("sales_team.group_sale_manager", 30.0),
+        ]
+        authority_model = (
+            self.env["quote.discount.authority"].sudo().with_context(active_test=False)
+        )
+        existing = authority_model.search([("company_id", "in", self.ids)])
+        vals_list = []
+        for company in self:
+            known_groups = existing.filtered(
+                lambda a, c=company: a.company_id == c
+            ).group_id
+            for xmlid, percent in defaults:
+                group = self.env.ref(xmlid, raise_if_not_found=False)
+                if group and group not in known_groups:
+                    vals_list.append(
+                        {
+                            "company_id": company.id,
+                            "group_id": group.id,
+                            "max_deviation_percent": percent,
+                        }
+                    )
+        return authority_model.create(vals_list)

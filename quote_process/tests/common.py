@@ -56,7 +56,7 @@ class LostQuoteCommon(QuoteProcessCommon):
         cls.machine = cls.env["product.product"].create(
             {
                 "name": "Lost Quote Machine",
-                "list_price": 100.0,
+                "list_price": 1.0,
                 "type": "consu",
                 "categ_id": cls.categ_machines.id,
                 "taxes_id": [(6, 0, [])],
@@ -65,7 +65,7 @@ class LostQuoteCommon(QuoteProcessCommon):
         cls.service = cls.env["product.product"].create(
             {
                 "name": "Lost Quote Service",
-                "list_price": 10.0,
+                "list_price": 1.0,
                 "type": "service",
                 "categ_id": cls.categ_services.id,
                 "taxes_id": [(6, 0, [])],
@@ -74,7 +74,8 @@ class LostQuoteCommon(QuoteProcessCommon):
 
     @classmethod
     def _create_quote(cls, user, amount, partner=None, product=None, **vals):
-        """A quotation of ``user`` worth ``amount`` untaxed, on one line."""
+        """A quotation of ``user`` worth ``amount`` untaxed, on one line at the
+        engine price (the products cost 1.00 a unit)."""
         product = product or cls.machine
         return (
             cls.env["sale.order"]
@@ -89,8 +90,7 @@ class LostQuoteCommon(QuoteProcessCommon):
                             0,
                             {
                                 "product_id": product.id,
-                                "product_uom_qty": 1,
-                                "price_unit": amount,
+                                "product_uom_qty": amount,
                             },
                         )
                     ],

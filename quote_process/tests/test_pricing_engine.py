@@ -15,6 +15,9 @@ class PricingEngineCommon(QuoteProcessCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
+        # These tests set manual prices to check the engine keeps them; the
+        # reasons such prices need are tested in test_deviation_approval.
+        cls.env.company.quote_deviation_tolerance = 100.0
         cls.env = cls.env(context=dict(cls.env.context, tz="UTC"))
         cls.env["quote.pricing.rule"].search([]).active = False
         cls.currency = cls.company.currency_id

@@ -133,8 +133,7 @@ class TestQuoteAnalysis(LostQuoteCommon):
                     Command.create(
                         {
                             "product_id": self.service.id,
-                            "product_uom_qty": 1,
-                            "price_unit": 60.0,
+                            "product_uom_qty": 60,
                         }
                     ),
                     Command.create({"display_type": "line_note", "name": "Note"}),

@@ -1,0 +1,95 @@
+from odoo import api, fields, models
+from odoo.exceptions import ValidationError
+
+
+class QuoteDiscountAuthority(models.Model):
+    _name = "quote.discount.authority"
+    _description = "Discount Authority"
+    _order = "company_id, max_deviation_percent, id"
+    _check_company_auto = True
+
+    group_id = fields.Many2one(
+        "res.groups",
+        string="Role",
+        required=True,
+        ondelete="cascade",
+        help="Members of this group (directly or through an implied group) may "
+        "quote this far below the engine price without approval.",
+    )
+    max_deviation_percent = fields.Float(
+        string="Max. Below Engine Price (%)",
+        required=True,
+        digits=(16, 2),
+        help="The largest deviation below the engine price this role may give on "
+        "its own: 5 means down to 5% below the engine price.",
+    )
+    company_id = fields.Many2one(
+        "res.company",
+        required=True,
+        default=lambda self: self.env.company,
+        help="The company in which this authority applies.",
+    )
+    active = fields.Boolean(default=True)
+
+    _group_company_uniq = models.Constraint(
+        "UNIQUE(group_id, company_id)",
+        "A role can have only one discount authority per company.",
+    )
+
+    @api.constrains("max_deviation_percent")
+    def _check_max_deviation_percent(self):
+        for authority in self:
+            if not 0 <= authority.max_deviation_percent <= 100:
+                raise ValidationError(
+                    self.env._(
+                        "The discount authority of %(group)s must be between 0 and "
+                        "100 percent below the engine price; you entered %(value)s.",
+                        group=authority.group_id.display_name,
+                        value=authority.max_deviation_percent,
+                    )
+                )
+
+    @api.depends("group_id", "max_deviation_percent")
+    def _compute_display_name(self):
+        for authority in self:
+            authority.display_name = self.env._(
+                "%(group)s: %(percent)s%%",
+                group=authority.group_id.display_name or "",
+                percent=f"{authority.max_deviation_percent:g}",
+            )
+
+    @api.model
+    def _get_user_authority(self, user, company):
+        """Largest deviation below the engine price (a positive percentage) that
+        ``user`` may give alone in ``company``: the largest of the authorities of
+        the user's groups, implied groups included."""
+        authorities = self.sudo().search(
+            [
+                ("company_id", "=", company.id),
+                ("group_id", "in", user.sudo().all_group_ids.ids),
+            ]
+        )
+        return max(authorities.mapped("max_deviation_percent"), default=0.0)
+
+    @api.model
+    def _get_users_with_authority(self, percent, company):
+        """Internal users of ``company`` whose authority covers ``percent``."""
+        authorities = self.sudo().search(
+            [
+                ("company_id", "=", company.id),
+                ("max_deviation_percent", ">=", percent),
+            ]
+        )
+        if not authorities:
+            return self.env["res.users"]
+        return (
+            self.env["res.users"]
+            .sudo()
+            .search(
+                [
+                    ("share", "=", False),
+                    ("company_ids", "in", company.id),
+                    ("all_group_ids", "in", authorities.group_id.ids),
+                ]
+            )
+        )
