@@ -19,10 +19,10 @@ class QuoteAnalysis(models.Model):
     a join in _from(); _group_by() is there for extensions that join line-level
     tables; add the source fields to _depends so they are flushed first, e.g.::
 
-        days_to_response = fields.Integer(aggregator="avg", ...)
+        margin = fields.Float(aggregator="sum", ...)
         def _select_additional_fields(self):
             res = super()._select_additional_fields()
-            res["days_to_response"] = "s.customer_response_date - s.quote_sent_date"
+            res["margin"] = "s.margin"
             return res
     """
 
@@ -38,8 +38,13 @@ class QuoteAnalysis(models.Model):
             "company_id",
             "currency_rate",
             "date_order",
+            "customer_response",
+            "customer_response_date",
             "lost_date",
             "lost_reason_id",
+            "max_deviation_percent",
+            "quote_sent_date",
+            "reminder_count",
             "name",
             "order_line",
             "partner_id",
@@ -170,6 +175,42 @@ class QuoteAnalysis(models.Model):
         "open quotations do not count.",
     )
 
+    quote_sent_date = fields.Datetime(
+        string="Sent On",
+        readonly=True,
+        help="When the quotation was first sent to the customer.",
+    )
+    customer_response = fields.Selection(
+        selection=[
+            ("pending", "Pending"),
+            ("negotiating", "Negotiating"),
+            ("accepted", "Accepted"),
+            ("declined", "Declined"),
+        ],
+        readonly=True,
+        help="The customer's answer to the quotation.",
+    )
+    days_to_response = fields.Float(
+        string="Days to Response",
+        readonly=True,
+        aggregator="avg",
+        digits=(16, 1),
+        help="Days from the first sending to the customer's first answer; empty "
+        "while the customer has not answered.",
+    )
+    max_deviation_percent = fields.Float(
+        string="Largest Discount vs Engine (%)",
+        readonly=True,
+        aggregator="max",
+        digits=(16, 2),
+        help="How far below the engine price the quotation went at most.",
+    )
+    reminder_count = fields.Integer(
+        string="Reminders",
+        readonly=True,
+        help="Follow-up reminders sent to the salesperson for this quotation.",
+    )
+
     # ------------------------------------------------------------------
     # SQL
     # ------------------------------------------------------------------
@@ -212,7 +253,13 @@ class QuoteAnalysis(models.Model):
             CASE
                 WHEN s.state = 'sale' THEN 100.0
                 WHEN s.state = 'cancel' THEN 0.0
-            END AS win_rate"""
+            END AS win_rate,
+            s.quote_sent_date AS quote_sent_date,
+            s.customer_response AS customer_response,
+            EXTRACT(EPOCH FROM s.customer_response_date - s.quote_sent_date)
+                / 86400.0 AS days_to_response,
+            s.max_deviation_percent AS max_deviation_percent,
+            COALESCE(s.reminder_count, 0) AS reminder_count"""
         for fname, expression in self._select_additional_fields().items():
             select_ += f""",
             {expression} AS {fname}"""

@@ -1,3 +1,5 @@
+from freezegun import freeze_time
+
 from odoo.exceptions import AccessError
 from odoo.fields import Command
 from odoo.tests import tagged
@@ -201,3 +203,35 @@ class TestQuoteAnalysis(LostQuoteCommon):
             allowed_company_ids=[self.env.company.id, other_company.id]
         )
         self.assertIn(order, both.search(self.domain).order_id)
+
+
+@tagged("post_install", "-at_install")
+class TestQuoteAnalysisProcessColumns(LostQuoteCommon):
+    def test_response_deviation_and_reminders(self):
+        with freeze_time("2026-03-02 09:00:00"):
+            order = self._create_quote(self.salesman, 200.0)
+            order.order_line.write(
+                {
+                    "price_unit": 0.96,
+                    "deviation_reason_id": self.env.ref(
+                        "quote_process.deviation_reason_volume"
+                    ).id,
+                    "deviation_note": "Framework agreement",
+                }
+            )
+            order.with_user(self.salesman).action_quotation_sent()
+        order.sudo().reminder_count = 2
+        with freeze_time("2026-03-05 21:00:00"):
+            order.with_user(self.salesman).write({"customer_response": "negotiating"})
+        row = self.env["quote.analysis"].search([("order_id", "=", order.id)])
+        self.assertAlmostEqual(row.days_to_response, 3.5)
+        self.assertAlmostEqual(row.max_deviation_percent, 4.0)
+        self.assertEqual(row.reminder_count, 2)
+        self.assertEqual(row.customer_response, "negotiating")
+        groups = self.env["quote.analysis"]._read_group(
+            [("order_id", "=", order.id)],
+            [],
+            ["days_to_response:avg", "max_deviation_percent:max"],
+        )
+        self.assertAlmostEqual(groups[0][0], 3.5)
+        self.assertAlmostEqual(groups[0][1], 4.0)
