@@ -479,15 +479,23 @@ class QuotePromise(models.Model):
         return True
 
     @api.model
-    def _cron_expire_promises(self):
-        """Daily: promises past their end date become expired."""
+    def _cron_expire_promises(self, batch_size=1000):
+        """Daily: promises past their end date become expired, in batches."""
         today = fields.Date.context_today(self)
-        promises = self.search(
-            [("state", "=", "active"), ("date_end", "<", today)], limit=1000
-        )
-        expired = promises._update_expired_state(today)
-        self.env["ir.cron"]._commit_progress(len(expired))
-        return len(expired)
+        ids = self.search(
+            [("state", "=", "active"), ("date_end", "<", today)], order="id"
+        ).ids
+        cron = self.env["ir.cron"]
+        cron._commit_progress(remaining=len(ids))
+        expired = 0
+        for start in range(0, len(ids), batch_size):
+            chunk = self.browse(ids[start : start + batch_size])
+            expired += len(chunk._update_expired_state(today))
+            if not cron._commit_progress(
+                len(chunk), remaining=len(ids) - start - len(chunk)
+            ):
+                break
+        return expired
 
     # ------------------------------------------------------------------
     # Engine and offers

@@ -519,7 +519,18 @@ class SaleOrderLine(models.Model):
     def _compute_price_unit(self):
         # Odoo recomputes the prices that were not set by hand, and calls
         # _reset_price_unit for them: the engine's lines get the engine price.
-        return super()._compute_price_unit()
+        # On a confirmed order the price is locked: a change of the order (its
+        # date moved on confirmation...) never reprices a line whose engine
+        # price is final, even one whose price came with the line at creation.
+        locked = self.filtered(
+            lambda line: (
+                line.order_id
+                and line._origin
+                and line._is_engine_priced()
+                and line._is_engine_price_final()
+            )
+        )
+        return super(SaleOrderLine, self - locked)._compute_price_unit()
 
     def _reset_price_unit(self):
         if not self._is_engine_priced():
