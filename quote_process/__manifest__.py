@@ -42,11 +42,14 @@ Quote Process turns quoting into a managed process:
         "views/crm_lost_reason_views.xml",
         "views/quote_pricing_rule_views.xml",
         "views/sale_order_views.xml",
+        "views/quote_promise_views.xml",
+        "report/quote_offers_templates.xml",
         "report/quote_analysis_views.xml",
         "views/quote_process_menus.xml",
     ],
     "demo": [
         "demo/quote_pricing_rule_demo.xml",
+        "demo/quote_promise_demo.xml",
     ],
     "assets": {
         "web.assets_backend": [

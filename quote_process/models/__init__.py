@@ -7,3 +7,6 @@ from . import sale_order_line
 from . import ir_actions_report
 from . import crm_lost_reason
 from . import quote_pricing_rule
+from . import quote_promise
+from . import crm_lead
+from . import mail_template

@@ -1,3 +1,4 @@
+import hashlib
 import logging
 from datetime import datetime, time, timedelta
 
@@ -7,7 +8,14 @@ from markupsafe import Markup
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.fields import Command, Domain
-from odoo.tools import float_compare, float_is_zero, format_amount, html_escape
+from odoo.tools import (
+    SQL,
+    float_compare,
+    float_is_zero,
+    format_amount,
+    format_date,
+    html_escape,
+)
 from odoo.tools.mail import plaintext2html
 
 _logger = logging.getLogger(__name__)
@@ -538,6 +546,7 @@ class SaleOrder(models.Model):
         if not self.env.su:
             orders._quote_process_check_lost_on_create()
         orders._quote_followup_after_create()
+        orders._quote_check_conflict_policy()
         return orders
 
     def write(self, vals):
@@ -558,6 +567,8 @@ class SaleOrder(models.Model):
         if restored:
             restored._quote_process_clear_loss(lost_reasons)
         self._quote_followup_after_write(followup_changes)
+        if {"partner_id", "user_id", "company_id"} & set(vals):
+            self._quote_check_conflict_policy()
         return res
 
     def _action_cancel(self):
@@ -1633,3 +1644,334 @@ class SaleOrder(models.Model):
                 body = self.env._("All lines were already at the engine price.")
             order.message_post(body=body)
         return True
+
+    # ------------------------------------------------------------------
+    # Promises and offers
+    # ------------------------------------------------------------------
+
+    @api.depends("opportunity_id")
+    def _compute_payment_term_id(self):
+        """New quotes of a customer get the payment terms promised to it."""
+        res = super()._compute_payment_term_id()
+        quotes = self.filtered(lambda order: order.state in QUOTATION_STATES)
+        if not quotes.partner_id:
+            return res
+        terms = quotes._quote_promised_payment_terms()
+        for order in quotes:
+            term = terms.get(order)
+            if term:
+                order.payment_term_id = term
+        return res
+
+    def _quote_promised_payment_terms(self):
+        """{order: the payment terms promised to its customer}, most recent
+        promise first."""
+        promises = (
+            self.env["quote.promise"]
+            .sudo()
+            .search(
+                Domain("promise_type", "=", "payment_terms")
+                & Domain("state", "=", "active")
+                & Domain("company_id", "in", self.company_id.ids)
+                & (
+                    Domain(
+                        "partner_id",
+                        "in",
+                        self.partner_id.commercial_partner_id.ids,
+                    )
+                    | Domain("lead_id", "in", self.opportunity_id.ids)
+                ),
+                order="date_start desc, id desc",
+            )
+        )
+        terms = {}
+        for order in self:
+            date = fields.Date.context_today(self, order.date_order or None)
+            for promise in promises:
+                if (
+                    promise.company_id == order.company_id
+                    and (
+                        promise.partner_id == order.partner_id.commercial_partner_id
+                        or (
+                            promise.lead_id
+                            and promise.lead_id == order.opportunity_id._origin
+                        )
+                    )
+                    and promise.date_start <= date
+                    and (not promise.date_end or promise.date_end >= date)
+                ):
+                    terms[order] = promise.payment_term_id
+                    break
+        return terms
+
+    def _get_quote_offers(self):
+        """The offers and terms this quote's customer is eligible for: its active
+        promises, and the pricing rules shown to customers whose conditions on the
+        customer hold for it (customer, tags, pricelist, team, dates) and that
+        concern the quote's products. Used by the quote document, the quotation
+        email and the customer portal.
+
+        :return: list of dicts with ``name``, ``description``, ``date_start``,
+            ``date_end``, ``kind`` (``promise`` or ``rule``)
+        """
+        self.ensure_one()
+        # The customer-facing documents read the offers for the customer: the
+        # caller's access to the quote itself is checked, then the offers are
+        # read whatever the reader's rights on promises and rules.
+        self.check_access("read")
+        order = self.sudo()
+        company = order.company_id
+        partner = order.partner_id.commercial_partner_id
+        if not partner:
+            return []
+        date = fields.Date.context_today(order, order.date_order or None)
+        offers = []
+        promises = (
+            self.env["quote.promise"]
+            .sudo()
+            .search(
+                Domain("company_id", "=", company.id)
+                & Domain("state", "=", "active")
+                & Domain("date_start", "<=", date)
+                & (Domain("date_end", "=", False) | Domain("date_end", ">=", date))
+                & (
+                    Domain("partner_id", "=", partner.id)
+                    | (
+                        Domain("lead_id", "=", order.opportunity_id.id)
+                        if order.opportunity_id
+                        else Domain.FALSE
+                    )
+                ),
+                order="date_start, id",
+            )
+        )
+        for promise in promises:
+            offers.append(
+                {
+                    "kind": "promise",
+                    "name": promise.name,
+                    "description": promise._get_customer_text(),
+                    "date_start": promise.date_start,
+                    "date_end": promise.date_end,
+                }
+            )
+        rules = (
+            self.env["quote.pricing.rule"]
+            .sudo()
+            .search(
+                Domain("company_id", "=", company.id)
+                & Domain("customer_visible", "=", True)
+            )
+        )
+        if rules:
+            products = order.order_line.filtered(
+                lambda line: line._is_engine_priced()
+            ).product_id
+            categ_ids = {
+                int(categ_id)
+                for categ in products.categ_id
+                for categ_id in (categ.parent_path or "").split("/")
+                if categ_id
+            }
+            tag_ids = set((order.partner_id.category_id | partner.category_id).ids)
+            for rule in rules:
+                if not (
+                    (
+                        not rule.partner_id
+                        or rule.partner_id.commercial_partner_id == partner
+                    )
+                    and (
+                        not rule.partner_category_ids
+                        or tag_ids & set(rule.partner_category_ids.ids)
+                    )
+                    and (
+                        not rule.pricelist_id or rule.pricelist_id == order.pricelist_id
+                    )
+                    and (not rule.team_id or rule.team_id == order.team_id)
+                    and (not rule.date_start or rule.date_start <= date)
+                    and (not rule.date_end or rule.date_end >= date)
+                    and (not rule.product_id or rule.product_id in products)
+                    and (
+                        not rule.product_tmpl_id
+                        or rule.product_tmpl_id in products.product_tmpl_id
+                    )
+                    and (not rule.categ_id or rule.categ_id.id in categ_ids)
+                ):
+                    continue
+                offers.append(
+                    {
+                        "kind": "rule",
+                        "name": rule.name,
+                        "description": rule.customer_description or rule.summary,
+                        "date_start": rule.date_start,
+                        "date_end": rule.date_end,
+                    }
+                )
+        return offers
+
+    # ------------------------------------------------------------------
+    # One customer, one price
+    # ------------------------------------------------------------------
+
+    conflicting_order_ids = fields.Many2many(
+        comodel_name="sale.order",
+        string="Competing Quotes",
+        compute="_compute_conflicting_order_ids",
+        compute_sudo=True,
+        help="Other salespeople's open quotations for the same customer (its "
+        "company, contacts and addresses).",
+    )
+    quote_conflict_message = fields.Text(
+        string="Competing Quotes Warning",
+        compute="_compute_conflicting_order_ids",
+        compute_sudo=True,
+        help="The other salespeople's open quotations for this customer, with "
+        "their owners and amounts.",
+    )
+
+    @api.depends("partner_id", "user_id", "company_id", "state")
+    @api.depends_context("lang")
+    def _compute_conflicting_order_ids(self):
+        quotes = self.filtered(
+            lambda order: order.partner_id and order.state in QUOTATION_STATES
+        )
+        (self - quotes).conflicting_order_ids = False
+        (self - quotes).quote_conflict_message = False
+        if not quotes:
+            return
+        partners = quotes.partner_id.commercial_partner_id
+        others = self.search_fetch(
+            Domain("partner_id.commercial_partner_id", "in", partners.ids)
+            & Domain("company_id", "in", quotes.company_id.ids)
+            & Domain("state", "in", list(QUOTATION_STATES))
+            & Domain("user_id", "!=", False),
+            ["name", "partner_id", "user_id", "company_id", "amount_total"],
+        )
+        for order in quotes:
+            conflicts = others.filtered(
+                lambda other, order=order: (
+                    other != order._origin
+                    and other.company_id == order.company_id
+                    and other.user_id != order.user_id
+                    and other.partner_id.commercial_partner_id
+                    == order.partner_id.commercial_partner_id
+                )
+            )
+            order.conflicting_order_ids = conflicts
+            order.quote_conflict_message = (
+                self.env._(
+                    "%(customer)s already has open quotations from other "
+                    "salespeople: %(quotes)s. Agree on one price with them before "
+                    "sending this one.",
+                    customer=order.partner_id.commercial_partner_id.name,
+                    quotes="; ".join(
+                        self.env._(
+                            "%(name)s by %(user)s, %(amount)s",
+                            name=other.name,
+                            user=other.user_id.name,
+                            amount=format_amount(
+                                self.env, other.amount_total, other.currency_id
+                            ),
+                        )
+                        for other in conflicts
+                    ),
+                )
+                if conflicts
+                else False
+            )
+
+    def _quote_conflict_lock_key(self):
+        """A 64-bit key for the advisory lock of (company, commercial partner)."""
+        self.ensure_one()
+        digest = hashlib.sha256(
+            f"quote_process.conflict:{self.company_id.id}:"
+            f"{self.partner_id.commercial_partner_id.id}".encode()
+        ).digest()
+        return int.from_bytes(digest[:8], "big", signed=True)
+
+    def _quote_check_conflict_policy(self):
+        """With the Block policy, a salesperson cannot have an open quotation for
+        a customer who has another salesperson's open quotation; sales managers
+        can. Quotes created at the same moment in two transactions are
+        serialised by a transaction-level lock on (company, customer)."""
+        if self.env.su or self.env.user.has_group("sales_team.group_sale_manager"):
+            return
+        quotes = self.filtered(
+            lambda order: (
+                order.state in QUOTATION_STATES
+                and order.partner_id
+                and order.user_id
+                and order.company_id.quote_conflict_policy == "block"
+            )
+        )
+        if not quotes:
+            return
+        keys = sorted({order._quote_conflict_lock_key() for order in quotes})
+        for key in keys:
+            self.env.cr.execute(SQL("SELECT pg_advisory_xact_lock(%s)", key))
+        for order in quotes:
+            conflict = order._quote_find_blocking_conflict()
+            if conflict:
+                raise UserError(
+                    self.env._(
+                        "%(customer)s already has the open quotation %(quote)s of "
+                        "%(user)s, and your company allows one salesperson per "
+                        "customer. Ask %(user)s or a sales manager to add your "
+                        "products to that quotation, or to cancel it first.",
+                        customer=order.partner_id.commercial_partner_id.name,
+                        quote=conflict[1],
+                        user=conflict[2],
+                    )
+                )
+
+    def _quote_find_blocking_conflict(self):
+        """(id, name, salesperson name) of another salesperson's open quotation
+        for the same customer, or None. Read both in this transaction (its own
+        uncommitted quotes) and in a fresh one: with the lock held, a fresh
+        snapshot sees the quotes that concurrent transactions committed while
+        this one was waiting."""
+        self.ensure_one()
+        query = SQL(
+            """
+            SELECT so.id, so.name, p.name
+              FROM sale_order so
+              JOIN res_partner cp ON cp.id = so.partner_id
+              JOIN res_users u ON u.id = so.user_id
+              JOIN res_partner p ON p.id = u.partner_id
+             WHERE cp.commercial_partner_id = %(partner)s
+               AND so.company_id = %(company)s
+               AND so.state IN ('draft', 'sent')
+               AND so.user_id IS NOT NULL
+               AND so.user_id != %(user)s
+               AND so.id != %(order)s
+             ORDER BY so.id
+             LIMIT 1
+            """,
+            partner=self.partner_id.commercial_partner_id.id,
+            company=self.company_id.id,
+            user=self.user_id.id,
+            order=self.id,
+        )
+        self.env.flush_all()
+        self.env.cr.execute(query)
+        row = self.env.cr.fetchone()
+        if row:
+            return row
+        with self.env.registry.cursor() as fresh_cr:
+            fresh_cr.execute(query)
+            return fresh_cr.fetchone()
+
+    def _quote_render_offers_email(self):
+        """The offers section of the quotation email, or an empty string."""
+        self.ensure_one()
+        offers = self._get_quote_offers()
+        if not offers:
+            return Markup("")
+        order = self.with_context(lang=self.partner_id.lang or self.env.lang)
+        return order.env["ir.qweb"]._render(
+            "quote_process.quote_offers_email",
+            {"doc": order, "offers": offers, "format_date": order._quote_format_date},
+        )
+
+    def _quote_format_date(self, date):
+        return format_date(self.env, date) if date else ""

@@ -1,5 +1,10 @@
+from collections import defaultdict
+
+from markupsafe import Markup
+
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
+from odoo.fields import Domain
 from odoo.tools import (
     float_compare,
     float_is_zero,
@@ -14,6 +19,8 @@ from .quote_pricing_rule import EngineRuleIndex, format_number
 ENGINE_FIELDS = ("engine_price_unit", "engine_steps")
 # Order states in which the engine follows every change of the order.
 ENGINE_QUOTE_STATES = ("draft", "sent")
+# How far back confirmed orders count for the price conflict warning.
+PRICE_CONFLICT_DAYS = 90
 
 
 class SaleOrderLine(models.Model):
@@ -66,7 +73,12 @@ class SaleOrderLine(models.Model):
                 for fname, value in vals.items()
                 if fname not in ENGINE_FIELDS
             }
-        return super().write(vals)
+        locked_changes = self._quote_price_lock_changes(vals)
+        self._quote_check_price_lock(vals, locked_changes)
+        res = super().write(vals)
+        if locked_changes:
+            self._quote_post_price_lock_changes(locked_changes)
+        return res
 
     def _is_engine_priced(self):
         """Whether the engine prices this line.
@@ -126,10 +138,12 @@ class SaleOrderLine(models.Model):
         "order_id.preferred_payment_method_line_id",
         "order_id.pricelist_id",
         "order_id.team_id",
+        "order_id.opportunity_id",
     )
     def _compute_engine_price(self):
         """The engine: the pricelist price Odoo would charge, then each matching
-        pricing rule in sequence, until one says to stop.
+        pricing rule in sequence, until one says to stop, then the best promise
+        made to the customer.
 
         Other addons extend the engine by overriding this method or
         ``_get_engine_price``. Rules are loaded once for the whole batch and
@@ -167,8 +181,14 @@ class SaleOrderLine(models.Model):
         # Stored computed fields are computed as superuser: every salesperson
         # gets the rules' prices, but only the rules of the lines' companies.
         companies = self.order_id.company_id
+        orders = self.order_id
         return {
             "rules": self.env["quote.pricing.rule"]._get_engine_rules(companies),
+            "promises": self.env["quote.promise"]._get_engine_promises(
+                companies,
+                set(orders.partner_id.commercial_partner_id.ids),
+                set(orders.opportunity_id.ids),
+            ),
             "orders": {},
             "rates": {},
             "digits": self.env["decimal.precision"].precision_get("Product Price"),
@@ -207,10 +227,16 @@ class SaleOrderLine(models.Model):
                 "payment_term_id": order.payment_term_id.id,
                 "payment_method_line_id": order.preferred_payment_method_line_id.id,
                 "team_id": order.team_id.id,
+                "opportunity_id": order.opportunity_id.id,
             }
             values["rules"] = EngineRuleIndex(
                 engine["rules"].get(company.id, ()), values
             )
+            values["promises"] = [
+                promise
+                for promise in engine.get("promises", {}).get(company.id, ())
+                if promise.matches_order(values)
+            ]
             engine["orders"][order] = values
         return values
 
@@ -298,7 +324,49 @@ class SaleOrderLine(models.Model):
             price = new_price
             if rule.stop_processing:
                 break
+        promise_step = self._get_engine_promise_step(
+            order_values, price, categ_ids, quantity, digits
+        )
+        if promise_step:
+            steps.append(promise_step)
+            price = promise_step["price"]
         return price, steps
+
+    def _get_engine_promise_step(
+        self, order_values, price, categ_ids, quantity, digits
+    ):
+        """The promise that gives the customer the best price on this line, as
+        an engine step, or None when no promise applies or none lowers the
+        price."""
+        product = self.product_id
+        best = None
+        for promise in order_values["promises"]:
+            if not promise.matches_line(product.id, categ_ids, quantity):
+                continue
+            if promise.promise_type == "percent":
+                new_price = price * (1 - promise.discount_percent / 100)
+            else:
+                new_price = promise.fixed_price * order_values["rate"]
+                if self.product_uom_id and self.product_uom_id != product.uom_id:
+                    new_price = product.uom_id._compute_price(
+                        new_price, self.product_uom_id
+                    )
+            new_price = max(float_round(new_price, precision_digits=digits), 0.0)
+            if float_compare(new_price, price, precision_digits=digits) >= 0:
+                continue
+            if best is None or new_price < best["price"]:
+                best = {
+                    "kind": "promise",
+                    "promise_id": promise.id,
+                    "name": promise.name,
+                    "lead_name": promise.lead_name,
+                    "promise_type": promise.promise_type,
+                    "discount_percent": promise.discount_percent,
+                    "fixed_price": promise.fixed_price,
+                    "effect": float_round(new_price - price, precision_digits=digits),
+                    "price": new_price,
+                }
+        return best
 
     @api.depends("engine_steps", "engine_price_unit", "currency_id")
     @api.depends_context("lang")
@@ -351,6 +419,8 @@ class SaleOrderLine(models.Model):
                 name = pricelist_names.get(step["pricelist_id"]) or _("(deleted)")
                 return _("Pricelist “%(name)s”: %(price)s", name=name, price=price)
             return _("Sales price: %(price)s", price=price)
+        if step["kind"] == "promise":
+            return self._get_engine_promise_step_text(step, currency, price)
         if step["kind"] != "rule":
             # Steps added by other addons carry their own text.
             return step.get("text") or price
@@ -379,6 +449,37 @@ class SaleOrderLine(models.Model):
         if step.get("stop"):
             text += " " + _("(later rules skipped)")
         return text
+
+    def _get_engine_promise_step_text(self, step, currency, price):
+        _ = self.env._
+        if step["promise_type"] == "percent":
+            adjustment = f"-{format_number(self.env, step['discount_percent'])}%"
+        else:
+            adjustment = _(
+                "fixed price %(amount)s",
+                amount=format_amount(
+                    self.env,
+                    step["fixed_price"],
+                    self.company_id.currency_id or currency,
+                ),
+            )
+        if step.get("lead_name"):
+            return _(
+                "Promise “%(name)s” of opportunity “%(lead)s” (%(adjustment)s): "
+                "%(effect)s → %(price)s",
+                name=step["name"],
+                lead=step["lead_name"],
+                adjustment=adjustment,
+                effect=self._format_engine_signed(step["effect"], currency),
+                price=price,
+            )
+        return _(
+            "Promise “%(name)s” (%(adjustment)s): %(effect)s → %(price)s",
+            name=step["name"],
+            adjustment=adjustment,
+            effect=self._format_engine_signed(step["effect"], currency),
+            price=price,
+        )
 
     def _get_engine_reset_description(self):
         """The line's current price in words, for the chatter."""
@@ -418,7 +519,18 @@ class SaleOrderLine(models.Model):
     def _compute_price_unit(self):
         # Odoo recomputes the prices that were not set by hand, and calls
         # _reset_price_unit for them: the engine's lines get the engine price.
-        return super()._compute_price_unit()
+        # On a confirmed order the price is locked: a change of the order (its
+        # date moved on confirmation...) never reprices a line whose engine
+        # price is final, even one whose price came with the line at creation.
+        locked = self.filtered(
+            lambda line: (
+                line.order_id
+                and line._origin
+                and line._is_engine_priced()
+                and line._is_engine_price_final()
+            )
+        )
+        return super(SaleOrderLine, self - locked)._compute_price_unit()
 
     def _reset_price_unit(self):
         if not self._is_engine_priced():
@@ -558,3 +670,182 @@ class SaleOrderLine(models.Model):
     )
     def _check_deviation_reason(self):
         self._quote_check_deviation_reasons()
+
+    # ------------------------------------------------------------------
+    # Price lock after confirmation
+    # ------------------------------------------------------------------
+
+    def _quote_price_lock_changes(self, vals):
+        """The confirmed engine-priced lines whose price or discount ``vals``
+        changes, with their old values: {line: (old price, old discount)}."""
+        if "price_unit" not in vals and "discount" not in vals:
+            return {}
+        changes = {}
+        for line in self:
+            if line.order_id.state != "sale" or not line._is_engine_priced():
+                continue
+            currency = line.currency_id or line.company_id.currency_id
+            price_changed = "price_unit" in vals and currency.compare_amounts(
+                vals["price_unit"] or 0.0, line.price_unit
+            )
+            discount_changed = "discount" in vals and float_compare(
+                vals["discount"] or 0.0,
+                line.discount,
+                precision_digits=self.env["decimal.precision"].precision_get(
+                    "Discount"
+                ),
+            )
+            if price_changed or discount_changed:
+                changes[line] = (line.price_unit, line.discount)
+        return changes
+
+    def _quote_check_price_lock(self, vals, changes):
+        """On a confirmed order, every change of price or discount is justified
+        by a deviation reason and a note written with it."""
+        if not changes:
+            return
+        note = vals.get("deviation_note")
+        missing_note = not (note or "").strip()
+        for line in changes:
+            reason = (
+                vals.get("deviation_reason_id")
+                if "deviation_reason_id" in vals
+                else line.deviation_reason_id.id
+            )
+            if missing_note or not reason:
+                raise ValidationError(
+                    self.env._(
+                        "Order %(order)s is confirmed: its prices are locked. To "
+                        "change the price or discount of %(product)s, select a "
+                        "deviation reason and write a note explaining this change "
+                        "in the same edit.",
+                        order=line.order_id.name,
+                        product=line.product_id.display_name,
+                    )
+                )
+
+    def _quote_post_price_lock_changes(self, changes):
+        for order in self.env["sale.order"].union(*(line.order_id for line in changes)):
+            items = []
+            for line, (old_price, old_discount) in changes.items():
+                if line.order_id != order:
+                    continue
+                currency = line.currency_id or line.company_id.currency_id
+                items.append(
+                    Markup("<li>%s</li>")
+                    % self.env._(
+                        "%(product)s: unit price %(old_price)s → %(new_price)s, "
+                        "discount %(old_discount)s%% → %(new_discount)s%%. Reason: "
+                        "%(reason)s. Note: %(note)s",
+                        product=line.product_id.display_name,
+                        old_price=format_amount(self.env, old_price, currency),
+                        new_price=format_amount(self.env, line.price_unit, currency),
+                        old_discount=formatLang(self.env, old_discount, dp="Discount"),
+                        new_discount=formatLang(self.env, line.discount, dp="Discount"),
+                        reason=line.deviation_reason_id.name,
+                        note=line.deviation_note,
+                    )
+                )
+            order.message_post(
+                body=Markup("%s<ul>%s</ul>")
+                % (
+                    self.env._("Price changed after confirmation:"),
+                    Markup().join(items),
+                ),
+                subtype_xmlid="mail.mt_note",
+            )
+
+    # ------------------------------------------------------------------
+    # One customer, one price
+    # ------------------------------------------------------------------
+
+    price_conflict_warning = fields.Text(
+        string="Price Conflict",
+        compute="_compute_price_conflict_warning",
+        compute_sudo=True,
+        help="The same product is in another open quotation, or in an order "
+        "confirmed in the last 90 days, for this customer at a different price.",
+    )
+
+    @api.depends(
+        "product_id",
+        "price_unit",
+        "discount",
+        "order_id.partner_id",
+        "order_id.company_id",
+    )
+    @api.depends_context("lang")
+    def _compute_price_conflict_warning(self):
+        lines = self.filtered(
+            lambda line: (
+                line.order_id.partner_id
+                and line.order_id.state in ("draft", "sent")
+                and line._is_engine_priced()
+            )
+        )
+        (self - lines).price_conflict_warning = False
+        if not lines:
+            return
+        since = fields.Datetime.subtract(
+            fields.Datetime.now(), days=PRICE_CONFLICT_DAYS
+        )
+        partners = lines.order_id.partner_id.commercial_partner_id
+        others = self.search_fetch(
+            Domain("product_id", "in", lines.product_id.ids)
+            & Domain("order_partner_id.commercial_partner_id", "in", partners.ids)
+            & Domain("company_id", "in", lines.company_id.ids)
+            & Domain("display_type", "=", False)
+            & (
+                Domain("state", "in", ["draft", "sent"])
+                | (
+                    Domain("state", "=", "sale")
+                    & Domain("order_id.date_order", ">=", since)
+                )
+            ),
+            ["order_id", "product_id", "price_unit", "discount", "currency_id"],
+        )
+        others.order_id.fetch(["name", "partner_id", "currency_id", "state"])
+        by_key = defaultdict(list)
+        for other in others:
+            key = (
+                other.order_id.partner_id.commercial_partner_id.id,
+                other.product_id.id,
+                other.company_id.id,
+            )
+            by_key[key].append(other)
+        for line in lines:
+            order = line.order_id
+            key = (
+                order.partner_id.commercial_partner_id.id,
+                line.product_id.id,
+                line.company_id.id,
+            )
+            currency = line.currency_id or line.company_id.currency_id
+            price = line._quote_effective_price_unit()
+            texts = []
+            for other in by_key.get(key, ()):
+                if other.order_id == order._origin or other == line._origin:
+                    continue
+                if other.currency_id != currency:
+                    continue
+                other_price = other._quote_effective_price_unit()
+                if not currency.compare_amounts(other_price, price):
+                    continue
+                texts.append(
+                    self.env._(
+                        "%(document)s (%(status)s): %(price)s",
+                        document=other.order_id.name,
+                        status=self.env._("open quotation")
+                        if other.order_id.state in ("draft", "sent")
+                        else self.env._("confirmed order"),
+                        price=format_amount(self.env, other_price, currency),
+                    )
+                )
+            if texts:
+                line.price_conflict_warning = self.env._(
+                    "This customer has %(product)s at another price in:\n%(documents)s",
+                    product=line.product_id.display_name,
+                    documents="\n".join(texts),
+                )
+            else:
+                line.price_conflict_warning = False

@@ -6,3 +6,5 @@ from . import test_quote_analysis
 from . import test_distribution
 from . import test_followup
 from . import test_pricing_engine
+from . import test_promises
+from . import test_quote_conflicts

@@ -1,0 +1,230 @@
+import threading
+
+from freezegun import freeze_time
+
+from odoo import api
+from odoo.exceptions import UserError, ValidationError
+from odoo.fields import Command
+from odoo.tests import TransactionCase, new_test_user, tagged
+
+from .test_pricing_engine import PricingEngineCommon
+
+
+class ConflictCommon(PricingEngineCommon):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.reason = cls.env.ref("quote_process.deviation_reason_competitor")
+        cls.other_salesman = new_test_user(
+            cls.env,
+            login="qp_other_salesman",
+            name="Olga Other",
+            groups="sales_team.group_sale_salesman",
+        )
+
+    def _quote(self, user, partner=None, price=None, **values):
+        line = {"product_id": self.product.id, "product_uom_qty": 2}
+        if price is not None:
+            line.update(
+                price_unit=price,
+                deviation_reason_id=self.reason.id,
+                deviation_note="Negotiated",
+            )
+        return (
+            self.env["sale.order"]
+            .with_user(user)
+            .create(
+                {
+                    "partner_id": (partner or self.customer).id,
+                    "user_id": user.id,
+                    "pricelist_id": self.pricelist.id,
+                    "order_line": [Command.create(line)],
+                    **values,
+                }
+            )
+        )
+
+
+@tagged("post_install", "-at_install")
+class TestQuoteConflicts(ConflictCommon):
+    def test_conflicting_orders_and_banner(self):
+        mine = self._quote(self.salesman, self.customer_contact)
+        theirs = self._quote(self.salesman_all)
+        my_other = self._quote(self.salesman)
+        self._quote(self.salesman_all, self.other_customer)
+        self.assertEqual(mine.conflicting_order_ids, theirs)
+        self.assertEqual(my_other.conflicting_order_ids, theirs)
+        self.assertEqual(theirs.conflicting_order_ids, mine | my_other)
+        # The salesman sees the other salesperson's quote named in the banner,
+        # without access to it.
+        message = mine.with_user(self.salesman).quote_conflict_message
+        self.assertIn(theirs.name, message)
+        self.assertIn("Alex All-Documents", message)
+        self.assertIn("200.00", message)
+        # Confirmed or cancelled quotes are no longer competing.
+        theirs.action_confirm()
+        mine.invalidate_recordset()
+        self.assertFalse(mine.conflicting_order_ids)
+        self.assertFalse(mine.quote_conflict_message)
+
+    def test_line_warning_other_price(self):
+        theirs = self._quote(self.salesman_all, price=90.0)
+        mine = self._quote(self.salesman, self.customer_contact)
+        warning = mine.order_line.with_user(self.salesman).price_conflict_warning
+        self.assertIn(theirs.name, warning)
+        self.assertIn("90.00", warning)
+        self.assertIn("open quotation", warning)
+        # Same effective price: no warning.
+        mine.order_line.write(
+            {
+                "price_unit": 100.0,
+                "discount": 10.0,
+                "deviation_reason_id": self.reason.id,
+                "deviation_note": "Same as colleague",
+            }
+        )
+        self.assertFalse(mine.order_line.price_conflict_warning)
+        # Another customer's prices do not matter.
+        other = self._quote(self.salesman, self.other_customer)
+        self.assertFalse(other.order_line.price_conflict_warning)
+
+    def test_line_warning_recent_confirmed_orders(self):
+        with freeze_time("2025-01-10 10:00:00"):
+            old = self._quote(self.sales_manager, price=80.0)
+            old.action_confirm()
+        with freeze_time("2025-03-01 10:00:00"):
+            recent = self._quote(self.sales_manager, price=85.0)
+            recent.action_confirm()
+        with freeze_time("2025-04-15 10:00:00"):
+            mine = self._quote(self.sales_manager)
+            warning = mine.order_line.price_conflict_warning
+            self.assertIn(recent.name, warning)
+            self.assertIn("confirmed order", warning)
+            self.assertNotIn(old.name, warning)
+
+    def test_block_policy(self):
+        theirs = self._quote(self.salesman_all)
+        # Warn (default): allowed, with the banner.
+        allowed = self._quote(self.salesman)
+        self.assertEqual(allowed.conflicting_order_ids, theirs)
+        allowed.with_user(self.salesman).action_cancel()
+        self.company.quote_conflict_policy = "block"
+        with self.assertRaises(UserError) as refusal:
+            self._quote(self.salesman, self.customer_contact)
+        self.assertIn(theirs.name, str(refusal.exception))
+        self.assertIn("Alex All-Documents", str(refusal.exception))
+        # The same salesperson may add quotes; managers may always.
+        extra = self._quote(self.salesman_all)
+        manager_quote = self._quote(self.sales_manager)
+        # Changing the customer or the salesperson is checked too.
+        free = self._quote(self.salesman, self.other_customer)
+        with self.assertRaises(UserError):
+            free.with_user(self.salesman).write({"partner_id": self.customer.id})
+        with self.assertRaises(UserError):
+            self._quote(self.salesman_all, self.other_customer).with_user(
+                self.salesman_all
+            ).write({"user_id": self.other_salesman.id})
+        self.assertTrue(manager_quote.conflicting_order_ids)
+        # Once the other quotes are closed, the salesman may quote.
+        (theirs | extra | manager_quote).with_user(self.sales_manager).action_cancel()
+        self.assertTrue(self._quote(self.salesman, self.customer_contact))
+
+
+@tagged("post_install", "-at_install")
+class TestQuoteConflictsConcurrent(TransactionCase):
+    """Two salespeople create a quote for one customer at the same moment, in
+    two transactions: with the Block policy, only the first one gets it. The
+    data is committed by this test, and removed at its end."""
+
+    def setUp(self):
+        super().setUp()
+        with self.env.registry.cursor() as cr:
+            env = api.Environment(cr, api.SUPERUSER_ID, {})
+            self.user_a = new_test_user(
+                env,
+                login="qp_concurrent_a",
+                groups="sales_team.group_sale_salesman",
+            ).id
+            self.user_b = new_test_user(
+                env,
+                login="qp_concurrent_b",
+                groups="sales_team.group_sale_salesman",
+            ).id
+            self.partner = (
+                env["res.partner"]
+                .create({"name": "QP Concurrent Customer", "is_company": True})
+                .id
+            )
+            self.company = env.company.id
+            self.old_policy = env.company.quote_conflict_policy
+            env.company.quote_conflict_policy = "block"
+        self.addCleanup(self._cleanup)
+
+    def _cleanup(self):
+        with self.env.registry.cursor() as cr:
+            env = api.Environment(cr, api.SUPERUSER_ID, {})
+            env["sale.order"].search([("partner_id", "=", self.partner)]).with_context(
+                disable_cancel_warning=True
+            ).unlink()
+            users = env["res.users"].browse([self.user_a, self.user_b])
+            partners = users.partner_id | env["res.partner"].browse(self.partner)
+            users.unlink()
+            partners.unlink()
+            env["res.company"].browse(
+                self.company
+            ).quote_conflict_policy = self.old_policy
+
+    def _create_quote(self, cr, user_id):
+        env = api.Environment(cr, user_id, {})
+        # Like a real request, the transaction reads before it creates.
+        env.user.has_group("sales_team.group_sale_manager")
+        return env["sale.order"].create(
+            {"partner_id": self.partner, "user_id": user_id}
+        )
+
+    def test_two_transactions(self):
+        cr_a = self.env.registry.cursor()
+        cr_b = self.env.registry.cursor()
+        try:
+            # Transaction B starts first: its snapshot predates A's commit.
+            env_b = api.Environment(cr_b, self.user_b, {})
+            env_b["res.partner"].browse(self.partner).name  # noqa: B018
+            self._create_quote(cr_a, self.user_a)
+            outcome = {}
+
+            def create_b():
+                try:
+                    self._create_quote(cr_b, self.user_b)
+                    outcome["created"] = True
+                except UserError as error:
+                    outcome["error"] = str(error)
+
+            thread = threading.Thread(target=create_b)
+            thread.start()
+            # B waits for A's lock on the customer.
+            thread.join(timeout=2)
+            self.assertTrue(thread.is_alive(), "the second quote did not wait")
+            cr_a.commit()
+            thread.join(timeout=30)
+            self.assertFalse(thread.is_alive())
+            self.assertNotIn("created", outcome)
+            self.assertIn("QP Concurrent Customer", outcome["error"])
+        finally:
+            cr_b.rollback()
+            cr_b.close()
+            cr_a.rollback()
+            cr_a.close()
+        with self.env.registry.cursor() as cr:
+            env = api.Environment(cr, api.SUPERUSER_ID, {})
+            self.assertEqual(
+                env["sale.order"].search_count([("partner_id", "=", self.partner)]), 1
+            )
+
+
+@tagged("post_install", "-at_install")
+class TestPriceLockRefused(ConflictCommon):
+    def test_salesman_cannot_change_confirmed_price_without_reason(self):
+        order = self._quote(self.salesman)
+        order.with_user(self.salesman).action_confirm()
+        with self.assertRaises(ValidationError):
+            order.order_line.with_user(self.salesman).write({"price_unit": 120.0})
