@@ -47,6 +47,7 @@ Quote Process turns quoting into a managed process:
     ],
     "demo": [
         "demo/quote_pricing_rule_demo.xml",
+        "demo/quote_process_demo.xml",
     ],
     "assets": {
         "web.assets_backend": [
@@ -54,6 +55,7 @@ Quote Process turns quoting into a managed process:
         ],
         "web.assets_tests": [
             "quote_process/static/tests/tours/quote_engine_price_tour.js",
+            "quote_process/static/tests/tours/quote_process_story_tours.js",
         ],
     },
     "post_init_hook": "post_init_hook",
