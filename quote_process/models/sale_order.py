@@ -1824,8 +1824,8 @@ class SaleOrder(models.Model):
                 "quote_process.demo_partner_harbour",
                 [(table, 1)],
                 21,
-                "quote_process.lost_reason_no_budget",
-                "The budget moved to next year.",
+                "quote_process.lost_reason_no_decision",
+                "The project was postponed without a new date.",
                 None,
             ),
             (

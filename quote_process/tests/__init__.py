@@ -7,3 +7,4 @@ from . import test_distribution
 from . import test_followup
 from . import test_pricing_engine
 from . import test_ui_tours
+from . import test_demo_data
