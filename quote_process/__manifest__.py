@@ -49,6 +49,7 @@ Quote Process turns quoting into a managed process:
     ],
     "demo": [
         "demo/quote_pricing_rule_demo.xml",
+        "demo/quote_process_demo.xml",
         "demo/quote_promise_demo.xml",
     ],
     "assets": {
@@ -57,6 +58,7 @@ Quote Process turns quoting into a managed process:
         ],
         "web.assets_tests": [
             "quote_process/static/tests/tours/quote_engine_price_tour.js",
+            "quote_process/static/tests/tours/quote_process_story_tours.js",
         ],
     },
     "post_init_hook": "post_init_hook",

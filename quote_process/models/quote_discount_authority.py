@@ -29,7 +29,10 @@ class QuoteDiscountAuthority(models.Model):
         default=lambda self: self.env.company,
         help="The company in which this authority applies.",
     )
-    active = fields.Boolean(default=True)
+    active = fields.Boolean(
+        default=True,
+        help="Archive the authority to stop applying it without deleting it.",
+    )
 
     _group_company_uniq = models.Constraint(
         "UNIQUE(group_id, company_id)",

@@ -8,3 +8,5 @@ from . import test_followup
 from . import test_pricing_engine
 from . import test_promises
 from . import test_quote_conflicts
+from . import test_ui_tours
+from . import test_demo_data
