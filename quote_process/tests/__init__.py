@@ -6,3 +6,4 @@ from . import test_quote_analysis
 from . import test_distribution
 from . import test_followup
 from . import test_pricing_engine
+from . import test_i18n
