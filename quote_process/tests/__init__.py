@@ -10,3 +10,4 @@ from . import test_promises
 from . import test_quote_conflicts
 from . import test_ui_tours
 from . import test_demo_data
+from . import test_i18n
