@@ -6,3 +6,8 @@ from . import test_quote_analysis
 from . import test_distribution
 from . import test_followup
 from . import test_pricing_engine
+from . import test_security_matrix
+from . import test_bypass
+from . import test_concurrency
+from . import test_bad_input
+from . import test_upgrade
