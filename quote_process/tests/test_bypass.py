@@ -13,7 +13,7 @@ from odoo.tools import mute_logger
 from .common import QuoteProcessCommon
 
 # Context keys a client could send to try to skip a check: Odoo's own
-# (tracking, install and import modes, archived records, companies) and the
+# (tracking, install and import modes, archived records) and the
 # ones the addon or sale read.
 BYPASS_CONTEXTS = (
     {"tracking_disable": True, "mail_notrack": True, "mail_create_nolog": True},
@@ -23,7 +23,6 @@ BYPASS_CONTEXTS = (
     {"force_price_recomputation": True},
     {"disable_cancel_warning": True},
     {"skip_approval": True, "bypass_approval": True},
-    {"force_company": 1},
 )
 
 
