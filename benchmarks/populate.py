@@ -274,6 +274,7 @@ def clone_quotes(env, data, quotes):
         },
     )
     order_ids = [row[0] for row in cr.fetchall()]
+    cr.execute("ANALYZE sale_order")  # or the planner joins as if it were small
     line_overrides = {
         "order_id": "o.id",
         "product_id": "(%(products)s::int[])[1 + (o.id + l.id) %% %(n_products)s]",
@@ -290,9 +291,10 @@ def clone_quotes(env, data, quotes):
               JOIN sale_order s ON s.id = CASE WHEN o.id %% 2 = 0 THEN %(below)s
                                                ELSE %(engine)s END
               JOIN sale_order_line l ON l.order_id = s.id
-             WHERE o.id = ANY(%(orders)s)""",
+             WHERE o.id BETWEEN %(first)s AND %(last)s""",
         {
-            "orders": order_ids,
+            "first": min(order_ids),
+            "last": max(order_ids),
             "engine": seed_engine,
             "below": seed_below,
             "products": products,
@@ -309,17 +311,17 @@ def clone_quotes(env, data, quotes):
                   u.partner_id, o.quote_sent_date, o.quote_sent_date,
                   o.quote_sent_date, o.user_id, o.user_id
              FROM sale_order o JOIN res_users u ON u.id = o.user_id
-            WHERE o.id = ANY(%s) AND o.quote_sent_date IS NOT NULL""",
-        [order_ids],
+            WHERE o.id BETWEEN %s AND %s AND o.quote_sent_date IS NOT NULL""",
+        [min(order_ids), max(order_ids)],
     )
     messages = cr.rowcount
     cr.execute(
         """INSERT INTO mail_followers (res_model, res_id, partner_id)
            SELECT 'sale.order', o.id, u.partner_id
              FROM sale_order o JOIN res_users u ON u.id = o.user_id
-            WHERE o.id = ANY(%s)
+            WHERE o.id BETWEEN %s AND %s
            ON CONFLICT DO NOTHING""",
-        [order_ids],
+        [min(order_ids), max(order_ids)],
     )
     for table in ("sale_order", "sale_order_line", "mail_message"):
         cr.execute(f"ANALYZE {table}")
