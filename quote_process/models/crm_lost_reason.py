@@ -1,5 +1,7 @@
 from odoo import api, fields, models
 
+from .input_check import check_client_values
+
 LOST_REASON_CATEGORIES = [
     ("price", "Price"),
     ("speed", "Speed"),
@@ -64,3 +66,13 @@ class CrmLostReason(models.Model):
             reason = self.env.ref(xmlid, raise_if_not_found=False)
             if reason and reason.category == "other":
                 reason.category = category
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            check_client_values(self, vals)
+        return super().create(vals_list)
+
+    def write(self, vals):
+        check_client_values(self, vals)
+        return super().write(vals)

@@ -1,4 +1,6 @@
-from odoo import fields, models
+from odoo import api, fields, models
+
+from .input_check import check_client_values
 
 
 class QuoteDeviationReason(models.Model):
@@ -28,3 +30,13 @@ class QuoteDeviationReason(models.Model):
         "UNIQUE(name)",
         "A deviation reason with this name already exists.",
     )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            check_client_values(self, vals)
+        return super().create(vals_list)
+
+    def write(self, vals):
+        check_client_values(self, vals)
+        return super().write(vals)

@@ -1,6 +1,8 @@
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
+from .input_check import check_client_values
+
 
 class QuoteDiscountAuthority(models.Model):
     _name = "quote.discount.authority"
@@ -38,6 +40,16 @@ class QuoteDiscountAuthority(models.Model):
         "UNIQUE(group_id, company_id)",
         "A role can have only one discount authority per company.",
     )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            check_client_values(self, vals)
+        return super().create(vals_list)
+
+    def write(self, vals):
+        check_client_values(self, vals)
+        return super().write(vals)
 
     @api.constrains("max_deviation_percent")
     def _check_max_deviation_percent(self):

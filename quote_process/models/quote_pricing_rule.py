@@ -11,6 +11,8 @@ from odoo.tools import (
     get_lang,
 )
 
+from .input_check import check_client_values
+
 
 def format_number(env, value):
     """A number in the reader's language, without useless zeros: 5, 2.5."""
@@ -448,6 +450,16 @@ class QuotePricingRule(models.Model):
                 )
             )
         return conditions
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            check_client_values(self, vals)
+        return super().create(vals_list)
+
+    def write(self, vals):
+        check_client_values(self, vals)
+        return super().write(vals)
 
     # ------------------------------------------------------------------
     # Constraints

@@ -7,6 +7,7 @@ from odoo.exceptions import UserError, ValidationError
 from odoo.fields import Domain
 from odoo.tools import float_is_zero, format_amount, format_date
 
+from .input_check import check_client_values
 from .quote_pricing_rule import format_number
 
 
@@ -353,6 +354,7 @@ class QuotePromise(models.Model):
     def create(self, vals_list):
         for vals in vals_list:
             vals.pop("state", None)
+            check_client_values(self, vals)
         promises = super().create(vals_list)
         promises._normalise_partner()
         promises._update_expired_state()
@@ -368,6 +370,7 @@ class QuotePromise(models.Model):
                     "withdraw it."
                 )
             )
+        check_client_values(self, vals)
         res = super().write(vals)
         if "partner_id" in vals or "lead_id" in vals:
             self._normalise_partner()

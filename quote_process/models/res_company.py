@@ -1,6 +1,8 @@
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
+from .input_check import check_client_values
+
 
 class ResCompany(models.Model):
     _inherit = "res.company"
@@ -87,9 +89,15 @@ class ResCompany(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
+        for vals in vals_list:
+            check_client_values(self, vals)
         companies = super().create(vals_list)
         companies._quote_create_default_authorities()
         return companies
+
+    def write(self, vals):
+        check_client_values(self, vals)
+        return super().write(vals)
 
     def _quote_create_default_authorities(self):
         """Give each company the default discount authorities it lacks:

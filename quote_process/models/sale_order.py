@@ -18,6 +18,8 @@ from odoo.tools import (
 )
 from odoo.tools.mail import plaintext2html
 
+from .input_check import check_client_values
+
 _logger = logging.getLogger(__name__)
 
 # States in which a sales order is still a quotation.
@@ -31,6 +33,9 @@ APPROVAL_FIELDS = {
     "approved_date",
     "approved_deviation_percent",
 }
+# Computed on the server from the lines: ignored in client values, or a quote
+# could hide how far below the engine price it goes.
+APPROVAL_COMPUTED_FIELDS = ("max_deviation_percent", "approval_state")
 
 
 class SaleOrder(models.Model):
@@ -230,24 +235,26 @@ class SaleOrder(models.Model):
     # The gate: send, print, sign, pay, confirm
     # ------------------------------------------------------------------
 
-    def _quote_blocking_approval(self):
+    def _quote_blocking_approval(self, states=QUOTATION_STATES):
         """Quotes whose prices go beyond their salesperson's authority without a
-        covering approval, computed afresh (authorities may have changed)."""
+        covering approval, computed afresh (authorities may have changed).
+        Only orders in ``states`` are considered: confirmed orders are past the
+        gate, unless they are being created confirmed."""
         blocked = self.browse()
         for order in self:
-            if order.state not in ("draft", "sent"):
+            if order.state not in states:
                 continue
             order.invalidate_recordset(["max_deviation_percent", "approval_state"])
             if order._quote_get_approval_state() in ("required", "pending", "rejected"):
                 blocked |= order
         return blocked
 
-    def _quote_check_can_proceed(self):
+    def _quote_check_can_proceed(self, states=QUOTATION_STATES):
         """Raise when a quote cannot go to the customer or be confirmed yet."""
-        self.filtered(lambda o: o.state in ("draft", "sent")).order_line.filtered(
+        self.filtered(lambda o: o.state in states).order_line.filtered(
             lambda line: line._is_engine_priced()
         )._quote_check_deviation_reasons()
-        blocked = self._quote_blocking_approval()
+        blocked = self._quote_blocking_approval(states)
         if not blocked:
             return
         order = blocked[0]
@@ -540,9 +547,17 @@ class SaleOrder(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         for vals in vals_list:
+            for fname in APPROVAL_COMPUTED_FIELDS:
+                vals.pop(fname, None)
+            check_client_values(self, vals)
             self._quote_check_approval_fields(vals)
             self._quote_followup_check_system_fields(vals)
         orders = super().create(vals_list)
+        # Created sent or confirmed (RPC, import): the same gate as sending and
+        # confirming.
+        orders.filtered(
+            lambda order: order.state in ("sent", "sale")
+        )._quote_check_can_proceed(states=("sent", "sale"))
         if not self.env.su:
             orders._quote_process_check_lost_on_create()
         orders._quote_followup_after_create()
@@ -550,6 +565,13 @@ class SaleOrder(models.Model):
         return orders
 
     def write(self, vals):
+        if any(fname in vals for fname in APPROVAL_COMPUTED_FIELDS):
+            vals = {
+                fname: value
+                for fname, value in vals.items()
+                if fname not in APPROVAL_COMPUTED_FIELDS
+            }
+        check_client_values(self, vals)
         self._quote_check_approval_fields(vals)
         if vals.get("state") in ("sent", "sale"):
             self._quote_check_can_proceed()

@@ -13,10 +13,14 @@ from odoo.tools import (
     formatLang,
 )
 
+from .input_check import check_client_values
 from .quote_pricing_rule import EngineRuleIndex, format_number
 
 # Fields computed by the engine: never taken from what a client sends.
 ENGINE_FIELDS = ("engine_price_unit", "engine_steps")
+# Fields computed on the server from the prices: ignored in client values too,
+# or a line could hide its deviation from the engine price.
+SERVER_FIELDS = (*ENGINE_FIELDS, "deviation_percent")
 # Order states in which the engine follows every change of the order.
 ENGINE_QUOTE_STATES = ("draft", "sent")
 # How far back confirmed orders count for the price conflict warning.
@@ -62,17 +66,19 @@ class SaleOrderLine(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         for vals in vals_list:
-            for fname in ENGINE_FIELDS:
+            for fname in SERVER_FIELDS:
                 vals.pop(fname, None)
+            check_client_values(self, vals)
         return super().create(vals_list)
 
     def write(self, vals):
-        if any(fname in vals for fname in ENGINE_FIELDS):
+        if any(fname in vals for fname in SERVER_FIELDS):
             vals = {
                 fname: value
                 for fname, value in vals.items()
-                if fname not in ENGINE_FIELDS
+                if fname not in SERVER_FIELDS
             }
+        check_client_values(self, vals)
         locked_changes = self._quote_price_lock_changes(vals)
         self._quote_check_price_lock(vals, locked_changes)
         res = super().write(vals)

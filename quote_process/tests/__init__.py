@@ -11,3 +11,8 @@ from . import test_quote_conflicts
 from . import test_ui_tours
 from . import test_demo_data
 from . import test_i18n
+from . import test_security_matrix
+from . import test_bypass
+from . import test_concurrency
+from . import test_bad_input
+from . import test_upgrade
