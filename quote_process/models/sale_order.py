@@ -161,6 +161,7 @@ class SaleOrder(models.Model):
         "company_id",
         "approval_request_state",
         "approved_deviation_percent",
+        "order_line.price_set_by_id",
     )
     def _compute_approval_state(self):
         for order in self:
@@ -178,15 +179,32 @@ class SaleOrder(models.Model):
             return "approved"
         return self.approval_request_state or "required"
 
+    def _quote_price_setters(self):
+        """Users who set a price below the engine price on this quote."""
+        self.ensure_one()
+        return self.order_line.filtered(
+            lambda line: (
+                (line._is_engine_priced() and line.deviation_percent < 0)
+                or (not line._is_engine_priced() and line.price_unit < 0)
+            )
+        ).price_set_by_id
+
     def _quote_salesperson_authority(self):
+        """How far below the engine price this quote may go without approval:
+        the salesperson's authority, or the lower authority of a user who set
+        one of its lower prices (so that nobody gives more than they may by
+        cutting prices on a colleague's quote or handing it over)."""
         self.ensure_one()
         if not self.user_id:
             return 0.0
-        return self.env["quote.discount.authority"]._get_user_authority(
-            self.user_id, self.company_id or self.env.company
+        company = self.company_id or self.env.company
+        authority_model = self.env["quote.discount.authority"]
+        return min(
+            authority_model._get_user_authority(user, company)
+            for user in self.user_id | self._quote_price_setters()
         )
 
-    @api.depends("user_id", "company_id")
+    @api.depends("user_id", "company_id", "order_line.price_set_by_id")
     def _compute_salesperson_authority(self):
         for order in self:
             order.salesperson_authority = order._quote_salesperson_authority()
@@ -209,14 +227,16 @@ class SaleOrder(models.Model):
 
     def _quote_get_approvers(self):
         """Users who may approve this quote: their authority covers its largest
-        deviation, and they are neither its salesperson nor the requester. The
-        team leader comes first."""
+        deviation, and they are neither its salesperson, nor the requester, nor
+        who set its lower prices. The team leader comes first."""
         self.ensure_one()
         company = self.company_id or self.env.company
         users = self.env["quote.discount.authority"]._get_users_with_authority(
             round(self.max_deviation_percent, 2), company
         )
-        users -= self.user_id | self.approval_requested_by_id
+        users -= (
+            self.user_id | self.approval_requested_by_id | self._quote_price_setters()
+        )
         leader = self.team_id.user_id
         if leader in users:
             users = leader | (users - leader)
@@ -401,7 +421,9 @@ class SaleOrder(models.Model):
 
     def _quote_check_approver(self):
         self.ensure_one()
-        if self.env.user in (self.user_id | self.approval_requested_by_id):
+        if self.env.user in (
+            self.user_id | self.approval_requested_by_id | self._quote_price_setters()
+        ):
             raise AccessError(
                 self.env._(
                     "You cannot approve or reject the prices of %(order)s: nobody "

@@ -20,7 +20,9 @@ from .quote_pricing_rule import EngineRuleIndex, format_number
 ENGINE_FIELDS = ("engine_price_unit", "engine_steps")
 # Fields computed on the server from the prices: ignored in client values too,
 # or a line could hide its deviation from the engine price.
-SERVER_FIELDS = (*ENGINE_FIELDS, "deviation_percent")
+SERVER_FIELDS = (*ENGINE_FIELDS, "deviation_percent", "price_set_by_id")
+# Who sets these fields answers for the price.
+PRICE_FIELDS = ("price_unit", "discount")
 # Order states in which the engine follows every change of the order.
 ENGINE_QUOTE_STATES = ("draft", "sent")
 # How far back confirmed orders count for the price conflict warning.
@@ -69,6 +71,8 @@ class SaleOrderLine(models.Model):
             for fname in SERVER_FIELDS:
                 vals.pop(fname, None)
             check_client_values(self, vals)
+            if not self.env.su and any(f in vals for f in PRICE_FIELDS):
+                vals["price_set_by_id"] = self.env.uid
         return super().create(vals_list)
 
     def write(self, vals):
@@ -79,6 +83,8 @@ class SaleOrderLine(models.Model):
                 if fname not in SERVER_FIELDS
             }
         check_client_values(self, vals)
+        if not self.env.su and any(f in vals for f in PRICE_FIELDS):
+            vals = {**vals, "price_set_by_id": self.env.uid}
         locked_changes = self._quote_price_lock_changes(vals)
         self._quote_check_price_lock(vals, locked_changes)
         res = super().write(vals)
@@ -589,6 +595,15 @@ class SaleOrderLine(models.Model):
     deviation_note = fields.Text(
         help="What justifies the price: the competitor's offer, the deal, who agreed "
         "to it. Required when the deviation exceeds the company's tolerance.",
+    )
+    price_set_by_id = fields.Many2one(
+        "res.users",
+        string="Price Set By",
+        readonly=True,
+        copy=False,
+        help="Who last changed this line's price or discount. A price below the "
+        "engine price stays within the lower of the salesperson's authority and "
+        "this user's.",
     )
     deviation_needs_reason = fields.Boolean(
         compute="_compute_deviation_needs_reason",

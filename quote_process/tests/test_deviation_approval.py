@@ -421,3 +421,51 @@ class TestApprovalIsNotFollowUp(DeviationCommon):
             order.with_user(self.sales_manager).action_approve()
         self.assertEqual(order.approval_state, "approved")
         self.assertEqual(order.last_followup_date, sent_followup)
+
+
+@tagged("post_install", "-at_install")
+class TestAuthorityOfWhoSetsThePrice(DeviationCommon):
+    def test_lower_authority_cutting_a_colleagues_price(self):
+        """A salesperson (all documents, 10%) cutting 20% on a manager's quote
+        (30%) needs approval: the lower authority counts."""
+        order = self._quote(self.sales_manager)
+        self.assertEqual(order.approval_state, "not_required")
+        order.order_line.with_user(self.salesman_all).write(
+            {
+                "price_unit": 80.0,
+                "deviation_reason_id": self.reason.id,
+                "deviation_note": "Matched an offer",
+            }
+        )
+        self.assertEqual(order.order_line.price_set_by_id, self.salesman_all)
+        self.assertEqual(order.approval_state, "required")
+        self.assertAlmostEqual(order.salesperson_authority, 10.0)
+        with self.assertRaises(UserError):
+            order.with_user(self.salesman_all).action_quotation_sent()
+        # The manager owns the quote: he cannot approve; who set the price neither.
+        self.assertNotIn(self.sales_manager, order._quote_get_approvers())
+        self.assertNotIn(self.salesman_all, order._quote_get_approvers())
+        # The manager takes the price over: his own authority applies again.
+        order.order_line.with_user(self.sales_manager).write({"price_unit": 80.0})
+        self.assertEqual(order.approval_state, "not_required")
+
+    def test_handing_a_quote_over_keeps_the_limit(self):
+        order = self._quote(self.salesman_all)
+        order.order_line.with_user(self.salesman_all).write(
+            {
+                "price_unit": 80.0,
+                "deviation_reason_id": self.reason.id,
+                "deviation_note": "Matched an offer",
+            }
+        )
+        self.assertEqual(order.approval_state, "required")
+        order.with_user(self.salesman_all).write({"user_id": self.sales_manager.id})
+        self.assertAlmostEqual(order.order_line.price_unit, 80.0)
+        self.assertEqual(order.approval_state, "required")
+
+    def test_price_setter_cannot_be_forged(self):
+        order = self._quote(self.salesman, price=92.0)
+        line = order.order_line.with_user(self.salesman)
+        line.write({"price_set_by_id": self.sales_manager.id})
+        self.assertEqual(line.price_set_by_id, self.salesman)
+        self.assertEqual(order.approval_state, "required")
