@@ -149,7 +149,7 @@ class SaleOrder(models.Model):
         )
         if discount_lines and not float_is_zero(engine_total, precision_digits=2):
             effective_total = sum(
-                line._quote_effective_price_unit() * line.product_uom_qty
+                line._get_discounted_price() * line.product_uom_qty
                 for line in engine_lines
             ) + sum(line.price_unit * line.product_uom_qty for line in discount_lines)
             below = max(below, (engine_total - effective_total) / engine_total * 100)
@@ -336,7 +336,7 @@ class SaleOrder(models.Model):
                 "%(product)s: %(price)s instead of %(engine)s (%(percent)s%%), "
                 "%(reason)s",
                 product=line.product_id.display_name,
-                price=line.currency_id.format(line._quote_effective_price_unit()),
+                price=line.currency_id.format(line._get_discounted_price()),
                 engine=line.currency_id.format(line.engine_price_unit),
                 percent=f"{line.deviation_percent:+.2f}",
                 reason=line.deviation_reason_id.name or self.env._("no reason"),

@@ -616,10 +616,6 @@ class SaleOrderLine(models.Model):
         for line in self:
             line.deviation_percent = line._quote_deviation_percent()
 
-    def _quote_effective_price_unit(self):
-        self.ensure_one()
-        return self.price_unit * (1.0 - (self.discount or 0.0) / 100.0)
-
     def _quote_deviation_percent(self):
         """(effective unit price - engine price) / engine price * 100, 0 for the
         lines the engine does not price."""
@@ -629,7 +625,7 @@ class SaleOrderLine(models.Model):
             engine_price, precision_digits=6
         ):
             return 0.0
-        return (self._quote_effective_price_unit() - engine_price) / engine_price * 100
+        return (self._get_discounted_price() - engine_price) / engine_price * 100
 
     @api.depends("deviation_percent", "company_id.quote_deviation_tolerance")
     def _compute_deviation_needs_reason(self):
@@ -670,9 +666,7 @@ class SaleOrderLine(models.Model):
                             "%(engine)s (%(percent)s%%)",
                             order=line.order_id.name,
                             product=line.product_id.display_name or line.name,
-                            price=line.currency_id.format(
-                                line._quote_effective_price_unit()
-                            ),
+                            price=line.currency_id.format(line._get_discounted_price()),
                             engine=line.currency_id.format(line.engine_price_unit),
                             percent=f"{line.deviation_percent:+.2f}",
                         )
@@ -842,14 +836,14 @@ class SaleOrderLine(models.Model):
                 line.company_id.id,
             )
             currency = line.currency_id or line.company_id.currency_id
-            price = line._quote_effective_price_unit()
+            price = line._get_discounted_price()
             texts = []
             for other in by_key.get(key, ()):
                 if other.order_id == order._origin or other == line._origin:
                     continue
                 if other.currency_id != currency:
                     continue
-                other_price = other._quote_effective_price_unit()
+                other_price = other._get_discounted_price()
                 if not currency.compare_amounts(other_price, price):
                     continue
                 texts.append(
