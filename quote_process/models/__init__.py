@@ -1,3 +1,4 @@
+from . import input_check
 from . import res_company
 from . import res_config_settings
 from . import quote_deviation_reason

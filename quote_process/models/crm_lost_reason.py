@@ -1,7 +1,5 @@
 from odoo import api, fields, models
 
-from .input_check import check_client_values
-
 LOST_REASON_CATEGORIES = [
     ("price", "Price"),
     ("speed", "Speed"),
@@ -22,7 +20,7 @@ CRM_REASON_CATEGORIES = {
 
 
 class CrmLostReason(models.Model):
-    _inherit = "crm.lost.reason"
+    _inherit = ["crm.lost.reason", "quote_process.input.check.mixin"]
 
     category = fields.Selection(
         selection=LOST_REASON_CATEGORIES,
@@ -66,13 +64,3 @@ class CrmLostReason(models.Model):
             reason = self.env.ref(xmlid, raise_if_not_found=False)
             if reason and reason.category == "other":
                 reason.category = category
-
-    @api.model_create_multi
-    def create(self, vals_list):
-        for vals in vals_list:
-            check_client_values(self, vals)
-        return super().create(vals_list)
-
-    def write(self, vals):
-        check_client_values(self, vals)
-        return super().write(vals)

@@ -5,6 +5,7 @@ error."""
 
 import math
 
+from odoo import api, models
 from odoo.exceptions import ValidationError
 from odoo.models import BaseModel
 
@@ -99,3 +100,21 @@ def _raise(env, label, value, expected):
             expected=expected,
         )
     )
+
+
+class QuoteProcessInputCheckMixin(models.AbstractModel):
+    """Checks the client values of every create and write with
+    ``check_client_values``."""
+
+    _name = "quote_process.input.check.mixin"
+    _description = "Quote Process: checks of client values"
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            check_client_values(self, vals)
+        return super().create(vals_list)
+
+    def write(self, vals):
+        check_client_values(self, vals)
+        return super().write(vals)

@@ -1,10 +1,9 @@
-from odoo import api, fields, models
-
-from .input_check import check_client_values
+from odoo import fields, models
 
 
 class QuoteDeviationReason(models.Model):
     _name = "quote.deviation.reason"
+    _inherit = ["quote_process.input.check.mixin"]
     _description = "Price Deviation Reason"
     _order = "sequence, name, id"
 
@@ -30,13 +29,3 @@ class QuoteDeviationReason(models.Model):
         "UNIQUE(name)",
         "A deviation reason with this name already exists.",
     )
-
-    @api.model_create_multi
-    def create(self, vals_list):
-        for vals in vals_list:
-            check_client_values(self, vals)
-        return super().create(vals_list)
-
-    def write(self, vals):
-        check_client_values(self, vals)
-        return super().write(vals)

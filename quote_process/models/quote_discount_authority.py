@@ -1,11 +1,10 @@
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
-from .input_check import check_client_values
-
 
 class QuoteDiscountAuthority(models.Model):
     _name = "quote.discount.authority"
+    _inherit = ["quote_process.input.check.mixin"]
     _description = "Discount Authority"
     _order = "company_id, max_deviation_percent, id"
     _check_company_auto = True
@@ -40,16 +39,6 @@ class QuoteDiscountAuthority(models.Model):
         "UNIQUE(group_id, company_id)",
         "A role can have only one discount authority per company.",
     )
-
-    @api.model_create_multi
-    def create(self, vals_list):
-        for vals in vals_list:
-            check_client_values(self, vals)
-        return super().create(vals_list)
-
-    def write(self, vals):
-        check_client_values(self, vals)
-        return super().write(vals)
 
     @api.constrains("max_deviation_percent")
     def _check_max_deviation_percent(self):

@@ -11,8 +11,6 @@ from odoo.tools import (
     get_lang,
 )
 
-from .input_check import check_client_values
-
 
 def format_number(env, value):
     """A number in the reader's language, without useless zeros: 5, 2.5."""
@@ -144,6 +142,7 @@ class EngineRuleIndex:
 
 class QuotePricingRule(models.Model):
     _name = "quote.pricing.rule"
+    _inherit = ["quote_process.input.check.mixin"]
     _description = "Quote Pricing Rule"
     _order = "sequence, id"
     _check_company_auto = True
@@ -450,16 +449,6 @@ class QuotePricingRule(models.Model):
                 )
             )
         return conditions
-
-    @api.model_create_multi
-    def create(self, vals_list):
-        for vals in vals_list:
-            check_client_values(self, vals)
-        return super().create(vals_list)
-
-    def write(self, vals):
-        check_client_values(self, vals)
-        return super().write(vals)
 
     # ------------------------------------------------------------------
     # Constraints
