@@ -1,5 +1,6 @@
 from . import controllers
 from . import models
 from . import wizard
+from . import demo
 from . import report
 from .hooks import post_init_hook

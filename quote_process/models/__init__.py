@@ -4,7 +4,15 @@ from . import res_config_settings
 from . import quote_deviation_reason
 from . import quote_discount_authority
 from . import sale_order
+from . import sale_order_approval
+from . import sale_order_followup
+from . import sale_order_lost
+from . import sale_order_offers
+from . import sale_order_conflict
 from . import sale_order_line
+from . import sale_order_line_engine
+from . import sale_order_line_deviation
+from . import sale_order_line_conflict
 from . import ir_actions_report
 from . import crm_lost_reason
 from . import quote_pricing_rule

@@ -1,0 +1,524 @@
+from markupsafe import Markup
+
+from odoo import api, fields, models
+from odoo.exceptions import AccessError, UserError
+from odoo.tools import (
+    float_compare,
+    float_is_zero,
+    html_escape,
+)
+
+from .sale_order import QUOTATION_STATES
+
+# Set by the approval actions only.
+APPROVAL_FIELDS = {
+    "approval_request_state",
+    "approval_requested_by_id",
+    "approved_by_id",
+    "approved_date",
+    "approved_deviation_percent",
+}
+
+
+class SaleOrder(models.Model):
+    _inherit = "sale.order"
+
+    # ------------------------------------------------------------------
+    # Discount authority and approval
+    # ------------------------------------------------------------------
+
+    max_deviation_percent = fields.Float(
+        string="Largest Discount vs Engine (%)",
+        compute="_compute_max_deviation_percent",
+        store=True,
+        digits=(16, 2),
+        help="How far below the engine price this quote goes at most, in percent: "
+        "the largest of its lines' deviations below the engine price and of the "
+        "whole quote's (global discounts included).",
+    )
+    approval_state = fields.Selection(
+        selection=[
+            ("not_required", "Not Required"),
+            ("required", "Approval Required"),
+            ("pending", "Awaiting Approval"),
+            ("approved", "Approved"),
+            ("rejected", "Rejected"),
+        ],
+        compute="_compute_approval_state",
+        store=True,
+        tracking=True,
+        index=True,
+        help="Whether the prices of this quote go beyond its salesperson's discount "
+        "authority, and where the approval stands.",
+    )
+    approval_request_state = fields.Selection(
+        selection=[("pending", "Pending"), ("rejected", "Rejected")],
+        readonly=True,
+        copy=False,
+        help="Technical: the last approval request's outcome.",
+    )
+    approval_requested_by_id = fields.Many2one(
+        "res.users",
+        string="Approval Requested By",
+        readonly=True,
+        copy=False,
+        help="Who asked for the approval of this quote's prices.",
+    )
+    approved_by_id = fields.Many2one(
+        "res.users",
+        string="Approved By",
+        readonly=True,
+        copy=False,
+        tracking=True,
+        help="Who approved this quote's prices.",
+    )
+    approved_date = fields.Datetime(
+        readonly=True,
+        copy=False,
+        help="When this quote's prices were approved.",
+    )
+    approved_deviation_percent = fields.Float(
+        string="Approved Discount (%)",
+        readonly=True,
+        copy=False,
+        digits=(16, 2),
+        help="The largest discount below the engine price covered by the approval; "
+        "going further needs a new approval.",
+    )
+    salesperson_authority = fields.Float(
+        string="Salesperson's Authority (%)",
+        compute="_compute_salesperson_authority",
+        digits=(16, 2),
+        help="How far below the engine price the salesperson may go without approval.",
+    )
+    quote_approver_ids = fields.Many2many(
+        "res.users",
+        string="Can Approve",
+        compute="_compute_quote_approver_ids",
+        help="Who may approve the prices of this quote.",
+    )
+    can_approve_quote = fields.Boolean(
+        compute="_compute_quote_approver_ids",
+        help="Whether you may approve the prices of this quote.",
+    )
+
+    @api.depends(
+        "order_line.deviation_percent",
+        "order_line.price_subtotal",
+        "order_line.engine_price_unit",
+        "order_line.product_uom_qty",
+    )
+    def _compute_max_deviation_percent(self):
+        for order in self:
+            order.max_deviation_percent = order._quote_max_deviation_below()
+
+    def _quote_max_deviation_below(self):
+        """Largest deviation below the engine price, as a positive percentage."""
+        self.ensure_one()
+        engine_lines = self.order_line.filtered(lambda line: line._is_engine_priced())
+        below = max([-line.deviation_percent for line in engine_lines], default=0.0)
+        # Global discount lines (Odoo's discount wizard) lower the whole quote.
+        discount_product = self.company_id.sale_discount_product_id
+        discount_lines = self.order_line.filtered(
+            lambda line: (
+                discount_product
+                and line.product_id == discount_product
+                and not line._is_engine_priced()
+            )
+        )
+        engine_total = sum(
+            line.engine_price_unit * line.product_uom_qty for line in engine_lines
+        )
+        if discount_lines and not float_is_zero(engine_total, precision_digits=2):
+            effective_total = sum(
+                line._get_discounted_price() * line.product_uom_qty
+                for line in engine_lines
+            ) + sum(line.price_unit * line.product_uom_qty for line in discount_lines)
+            below = max(below, (engine_total - effective_total) / engine_total * 100)
+        return max(below, 0.0)
+
+    @api.depends(
+        "max_deviation_percent",
+        "user_id",
+        "company_id",
+        "approval_request_state",
+        "approved_deviation_percent",
+        "order_line.price_set_by_id",
+    )
+    def _compute_approval_state(self):
+        for order in self:
+            order.approval_state = order._quote_get_approval_state()
+
+    def _quote_get_approval_state(self):
+        self.ensure_one()
+        needed = self.max_deviation_percent
+        if float_compare(needed, self._quote_salesperson_authority(), 2) <= 0:
+            return "not_required"
+        if (
+            self.approved_by_id
+            and float_compare(needed, self.approved_deviation_percent, 2) <= 0
+        ):
+            return "approved"
+        return self.approval_request_state or "required"
+
+    def _quote_price_setters(self):
+        """Users who set a price below the engine price on this quote."""
+        self.ensure_one()
+        return self.order_line.filtered(
+            lambda line: (
+                (line._is_engine_priced() and line.deviation_percent < 0)
+                or (not line._is_engine_priced() and line.price_unit < 0)
+            )
+        ).price_set_by_id
+
+    def _quote_salesperson_authority(self):
+        """How far below the engine price this quote may go without approval:
+        the salesperson's authority, or the lower authority of a user who set
+        one of its lower prices (so that nobody gives more than they may by
+        cutting prices on a colleague's quote or handing it over)."""
+        self.ensure_one()
+        if not self.user_id:
+            return 0.0
+        company = self.company_id or self.env.company
+        authority_model = self.env["quote.discount.authority"]
+        return min(
+            authority_model._get_user_authority(user, company)
+            for user in self.user_id | self._quote_price_setters()
+        )
+
+    @api.depends("user_id", "company_id", "order_line.price_set_by_id")
+    def _compute_salesperson_authority(self):
+        for order in self:
+            order.salesperson_authority = order._quote_salesperson_authority()
+
+    @api.depends("max_deviation_percent", "approval_state", "user_id")
+    @api.depends_context("uid")
+    def _compute_quote_approver_ids(self):
+        for order in self:
+            approvers = order._quote_get_approvers()
+            order.quote_approver_ids = approvers
+            order.can_approve_quote = (
+                order.approval_state
+                in (
+                    "required",
+                    "pending",
+                    "rejected",
+                )
+                and self.env.user in approvers
+            )
+
+    def _quote_get_approvers(self):
+        """Users who may approve this quote: their authority covers its largest
+        deviation, and they are neither its salesperson, nor the requester, nor
+        who set its lower prices. The team leader comes first."""
+        self.ensure_one()
+        company = self.company_id or self.env.company
+        users = self.env["quote.discount.authority"]._get_users_with_authority(
+            round(self.max_deviation_percent, 2), company
+        )
+        users -= (
+            self.user_id | self.approval_requested_by_id | self._quote_price_setters()
+        )
+        leader = self.team_id.user_id
+        if leader in users:
+            users = leader | (users - leader)
+        return users
+
+    def _quote_check_approval_fields(self, vals):
+        if APPROVAL_FIELDS & set(vals) and not self.env.su:
+            raise AccessError(
+                self.env._(
+                    "Approval fields are set by the approval buttons only: use "
+                    "Request Approval, Approve or Reject on the quote."
+                )
+            )
+
+    # ------------------------------------------------------------------
+    # The gate: send, print, sign, pay, confirm
+    # ------------------------------------------------------------------
+
+    def _quote_blocking_approval(self, states=QUOTATION_STATES):
+        """Quotes whose prices go beyond their salesperson's authority without a
+        covering approval, computed afresh (authorities may have changed).
+        Only orders in ``states`` are considered: confirmed orders are past the
+        gate, unless they are being created confirmed."""
+        blocked = self.browse()
+        for order in self:
+            if order.state not in states:
+                continue
+            order.invalidate_recordset(["max_deviation_percent", "approval_state"])
+            if order._quote_get_approval_state() in ("required", "pending", "rejected"):
+                blocked |= order
+        return blocked
+
+    def _quote_check_can_proceed(self, states=QUOTATION_STATES):
+        """Raise when a quote cannot go to the customer or be confirmed yet."""
+        self.filtered(lambda o: o.state in states).order_line.filtered(
+            lambda line: line._is_engine_priced()
+        )._quote_check_deviation_reasons()
+        blocked = self._quote_blocking_approval(states)
+        if not blocked:
+            return
+        order = blocked[0]
+        approvers = order._quote_get_approvers()
+        if approvers:
+            who = ", ".join(approvers.mapped("name"))
+        else:
+            who = self.env._(
+                "nobody yet: ask an administrator to give a role a discount "
+                "authority of at least %(percent)s%%",
+                percent=f"{order.max_deviation_percent:.2f}",
+            )
+        raise UserError(
+            self.env._(
+                "Quote %(order)s goes %(percent)s%% below the engine price, beyond "
+                "the %(authority)s%% that %(salesperson)s may give. It cannot be "
+                "sent, printed for the customer, signed, paid or confirmed until its "
+                "prices are approved (status: %(status)s). Request approval; it can "
+                "be approved by: %(who)s.",
+                order=order.name,
+                percent=f"{order.max_deviation_percent:.2f}",
+                authority=f"{order._quote_salesperson_authority():g}",
+                salesperson=order.user_id.name or self.env._("its salesperson"),
+                status=dict(
+                    order._fields["approval_state"]._description_selection(self.env)
+                ).get(order._quote_get_approval_state()),
+                who=who,
+            )
+        )
+
+    def action_quotation_send(self):
+        self._quote_check_can_proceed()
+        return super().action_quotation_send()
+
+    def action_quotation_sent(self):
+        self._quote_check_can_proceed()
+        return super().action_quotation_sent()
+
+    def action_confirm(self):
+        self._quote_check_can_proceed()
+        return super().action_confirm()
+
+    def _has_to_be_signed(self):
+        return super()._has_to_be_signed() and not self._quote_blocking_approval()
+
+    def _has_to_be_paid(self):
+        return super()._has_to_be_paid() and not self._quote_blocking_approval()
+
+    # ------------------------------------------------------------------
+    # Approval actions
+    # ------------------------------------------------------------------
+
+    def _quote_deviation_summary_html(self):
+        """The deviating lines as an HTML list for the chatter."""
+        self.ensure_one()
+        items = Markup("").join(
+            Markup("<li>%s</li>")
+            % self.env._(
+                "%(product)s: %(price)s instead of %(engine)s (%(percent)s%%), "
+                "%(reason)s",
+                product=line.product_id.display_name,
+                price=line.currency_id.format(line._get_discounted_price()),
+                engine=line.currency_id.format(line.engine_price_unit),
+                percent=f"{line.deviation_percent:+.2f}",
+                reason=line.deviation_reason_id.name or self.env._("no reason"),
+            )
+            for line in self.order_line
+            if line._is_engine_priced() and line._quote_exceeds_tolerance()
+        )
+        return Markup("<ul>%s</ul>") % items if items else Markup("")
+
+    def action_request_approval(self):
+        for order in self:
+            if order.approval_state not in ("required", "rejected"):
+                raise UserError(
+                    self.env._(
+                        "Quote %(order)s does not need an approval request now "
+                        "(status: %(status)s).",
+                        order=order.name,
+                        status=dict(
+                            order._fields["approval_state"]._description_selection(
+                                self.env
+                            )
+                        ).get(order.approval_state),
+                    )
+                )
+            order.order_line.filtered(
+                lambda line: line._is_engine_priced()
+            )._quote_check_deviation_reasons()
+            order.check_access("write")
+            order._quote_request_approval()
+        return True
+
+    def _quote_request_approval(self):
+        """Record the request and notify the approvers (after access checks)."""
+        self.ensure_one()
+        self.sudo().write(
+            {
+                "approval_request_state": "pending",
+                "approval_requested_by_id": self.env.uid,
+            }
+        )
+        approvers = self._quote_get_approvers()
+        if not approvers:
+            raise UserError(
+                self.env._(
+                    "Nobody has a discount authority covering %(percent)s%% below "
+                    "the engine price. Ask an administrator to set one under Sales > "
+                    "Configuration > Quote Process > Discount Authorities, or bring "
+                    "the prices closer to the engine price.",
+                    percent=f"{self.max_deviation_percent:.2f}",
+                )
+            )
+        # The team leader first; otherwise every user who may approve.
+        leader = self.team_id.user_id
+        notified = leader if leader in approvers else approvers
+        for approver in notified:
+            self.sudo().activity_schedule(
+                "quote_process.mail_activity_quote_approval",
+                user_id=approver.id,
+                note=self.env._(
+                    "Approve the prices of %(order)s: up to %(percent)s%% below the "
+                    "engine price.",
+                    order=self.name,
+                    percent=f"{self.max_deviation_percent:.2f}",
+                ),
+            )
+        self.message_post(
+            body=Markup("%s%s")
+            % (
+                self.env._(
+                    "Approval requested for prices up to %(percent)s%% below the "
+                    "engine price (authority of %(salesperson)s: %(authority)s%%). "
+                    "Asked of: %(approvers)s.",
+                    percent=f"{self.max_deviation_percent:.2f}",
+                    salesperson=self.user_id.name or "",
+                    authority=f"{self._quote_salesperson_authority():g}",
+                    approvers=", ".join(notified.mapped("name")),
+                ),
+                self._quote_deviation_summary_html(),
+            ),
+            subtype_xmlid="mail.mt_note",
+        )
+
+    def _quote_check_approver(self):
+        self.ensure_one()
+        if self.env.user in (
+            self.user_id | self.approval_requested_by_id | self._quote_price_setters()
+        ):
+            raise AccessError(
+                self.env._(
+                    "You cannot approve or reject the prices of %(order)s: nobody "
+                    "decides on their own quote or request. Ask %(who)s.",
+                    order=self.name,
+                    who=", ".join(self._quote_get_approvers().mapped("name"))
+                    or self.env._("a sales manager"),
+                )
+            )
+        if self.env.user not in self._quote_get_approvers():
+            raise AccessError(
+                self.env._(
+                    "Your discount authority does not cover the %(percent)s%% below "
+                    "the engine price of %(order)s. It can be approved by: %(who)s.",
+                    percent=f"{self.max_deviation_percent:.2f}",
+                    order=self.name,
+                    who=", ".join(self._quote_get_approvers().mapped("name"))
+                    or self.env._("nobody yet"),
+                )
+            )
+
+    def action_approve(self):
+        for order in self:
+            if order.approval_state not in ("required", "pending", "rejected"):
+                raise UserError(
+                    self.env._(
+                        "Quote %(order)s has nothing to approve.", order=order.name
+                    )
+                )
+            order._quote_check_approver()
+            order._quote_approve()
+        return True
+
+    def _quote_approve(self):
+        self.ensure_one()
+        self.sudo().write(
+            {
+                "approval_request_state": False,
+                "approved_by_id": self.env.uid,
+                "approved_date": fields.Datetime.now(),
+                "approved_deviation_percent": self.max_deviation_percent,
+            }
+        )
+        self._quote_close_approval_activities(
+            self.env._("Approved by %(name)s", name=self.env.user.name)
+        )
+        self.message_post(
+            body=Markup("%s%s")
+            % (
+                self.env._(
+                    "Prices approved by %(name)s, up to %(percent)s%% below the "
+                    "engine price:",
+                    name=self.env.user.name,
+                    percent=f"{self.max_deviation_percent:.2f}",
+                ),
+                self._quote_deviation_summary_html(),
+            ),
+            subtype_xmlid="mail.mt_note",
+        )
+
+    def action_reject(self, reason=None):
+        if reason is None and len(self) == 1:
+            return {
+                "type": "ir.actions.act_window",
+                "name": self.env._("Reject Prices"),
+                "res_model": "quote.approval.reject.wizard",
+                "view_mode": "form",
+                "target": "new",
+                "context": {"default_order_id": self.id},
+            }
+        if not reason or not reason.strip():
+            raise UserError(
+                self.env._("Give a reason to reject the prices of a quote.")
+            )
+        for order in self:
+            if order.approval_state not in ("required", "pending"):
+                raise UserError(
+                    self.env._(
+                        "Quote %(order)s has no prices awaiting approval.",
+                        order=order.name,
+                    )
+                )
+            order._quote_check_approver()
+            order._quote_reject(reason.strip())
+        return True
+
+    def _quote_reject(self, reason):
+        self.ensure_one()
+        self.sudo().write({"approval_request_state": "rejected"})
+        self._quote_close_approval_activities(
+            self.env._("Rejected by %(name)s", name=self.env.user.name)
+        )
+        self.message_post(
+            body=self.env._(
+                "Prices rejected by %(name)s: %(reason)s",
+                name=self.env.user.name,
+                reason=reason,
+            ),
+            subtype_xmlid="mail.mt_note",
+        )
+        if self.user_id:
+            self.sudo().activity_schedule(
+                "mail.mail_activity_data_todo",
+                user_id=self.user_id.id,
+                summary=self.env._("Prices rejected"),
+                note=html_escape(reason),
+            )
+
+    def _quote_close_approval_activities(self, feedback):
+        activity_type = self.env.ref(
+            "quote_process.mail_activity_quote_approval", raise_if_not_found=False
+        )
+        if activity_type:
+            self.sudo().activity_ids.filtered(
+                lambda a: a.activity_type_id == activity_type
+            ).action_feedback(feedback=feedback)

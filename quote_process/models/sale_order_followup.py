@@ -1,0 +1,732 @@
+import logging
+from datetime import datetime, time, timedelta
+
+import pytz
+from markupsafe import Markup
+
+from odoo import api, fields, models
+from odoo.exceptions import AccessError
+from odoo.fields import Domain
+
+_logger = logging.getLogger(__name__)
+
+
+class SaleOrder(models.Model):
+    _inherit = "sale.order"
+
+    # ------------------------------------------------------------------
+    # Follow-up
+    # ------------------------------------------------------------------
+
+    # customer responses that still call for a follow-up by the salesperson
+    _QUOTE_FOLLOWUP_OPEN_RESPONSES = ("pending", "negotiating")
+    # fields kept by Odoo itself: only the system or a sales manager may set them
+    _QUOTE_FOLLOWUP_SYSTEM_FIELDS = frozenset(
+        {
+            "quote_sent_date",
+            "last_followup_date",
+            "customer_response_date",
+            "reminder_count",
+            "last_reminder_date",
+            "last_escalation_date",
+            "quote_preexisting",
+        }
+    )
+
+    quote_sent_date = fields.Datetime(
+        string="Quote Sent On",
+        readonly=True,
+        copy=False,
+        index="btree_not_null",
+        help="When the quotation was first sent to the customer: by email, marked as "
+        "sent, or through the customer portal. Set once; sending again does not "
+        "change it.",
+    )
+    response_deadline = fields.Date(
+        string="Response Deadline",
+        copy=False,
+        tracking=True,
+        help="Date by which the customer is expected to answer: the day the quotation "
+        "was first sent plus the company's response days. Move it when the "
+        "customer asks for more time.",
+    )
+    last_followup_date = fields.Datetime(
+        string="Last Follow-up",
+        readonly=True,
+        copy=False,
+        help="Last time a person acted on the sent quotation: its first sending, a "
+        "message or a note, an activity marked as done, a change of the customer "
+        "response, or a reply from the customer. Automatic messages (tracking, "
+        "reminders, approvals, system notes) do not count.",
+    )
+    customer_response = fields.Selection(
+        selection=[
+            ("pending", "Pending"),
+            ("negotiating", "Negotiating"),
+            ("accepted", "Accepted"),
+            ("declined", "Declined"),
+        ],
+        string="Customer Response",
+        copy=False,
+        tracking=True,
+        index=True,
+        help="What the customer answered to the quotation. Pending when it is first "
+        "sent; record the answer with the Record Response button. A confirmed "
+        "or signed quotation counts as accepted.",
+    )
+    customer_response_date = fields.Datetime(
+        string="Customer Responded On",
+        readonly=True,
+        copy=False,
+        help="When the customer first gave a response other than pending.",
+    )
+    reminder_count = fields.Integer(
+        string="Reminders Sent",
+        readonly=True,
+        copy=False,
+        default=0,
+        help="How many times the salesperson (or the team leader) was reminded that "
+        "this quotation had no follow-up.",
+    )
+    last_reminder_date = fields.Datetime(
+        string="Last Reminder",
+        readonly=True,
+        copy=False,
+        help="When the last follow-up reminder about this quotation was queued.",
+    )
+    last_escalation_date = fields.Datetime(
+        string="Escalated On",
+        readonly=True,
+        copy=False,
+        help="When the sales team leader was last told that this quotation had no "
+        "follow-up.",
+    )
+    quote_preexisting = fields.Boolean(
+        string="Sent Before Installation",
+        readonly=True,
+        copy=False,
+        help="The quotation was already sent when Quote Process was installed. Such "
+        "quotations get no reminder unless the company setting 'Remind quotes "
+        "sent before installation' is on, or until someone follows them up.",
+    )
+    days_silent = fields.Integer(
+        string="Days Without Follow-up",
+        compute="_compute_quote_followup_status",
+        help="Days since the last follow-up (or since the quotation was sent), "
+        "counted in the salesperson's time zone.",
+    )
+    followup_overdue = fields.Boolean(
+        string="Follow-up Overdue",
+        compute="_compute_quote_followup_status",
+        search="_search_followup_overdue",
+        help="The sent quotation still awaits an answer and nobody has followed it "
+        "up for at least the company's follow-up days.",
+    )
+    response_deadline_passed = fields.Boolean(
+        string="Response Deadline Passed",
+        compute="_compute_quote_followup_status",
+        search="_search_response_deadline_passed",
+        help="The customer has not answered the sent quotation and its response "
+        "deadline is over.",
+    )
+
+    _quote_followup_open_idx = models.Index(
+        "(company_id, last_followup_date) WHERE state = 'sent' "
+        "AND customer_response IN ('pending', 'negotiating')"
+    )
+
+    # -- computes and searches -------------------------------------------
+
+    @api.depends(
+        "state",
+        "quote_sent_date",
+        "last_followup_date",
+        "customer_response",
+        "response_deadline",
+        "user_id",
+        "team_id",
+        "company_id",
+    )
+    def _compute_quote_followup_status(self):
+        now = fields.Datetime.now()
+        today = fields.Date.context_today(self)
+        for order in self:
+            if order.state != "sent" or not order.quote_sent_date:
+                order.days_silent = 0
+                order.followup_overdue = False
+                order.response_deadline_passed = False
+                continue
+            tz = order._quote_followup_tz()
+            days = order._quote_followup_days_between(
+                order._quote_followup_anchor(), now, tz
+            )
+            is_open = order.customer_response in self._QUOTE_FOLLOWUP_OPEN_RESPONSES
+            order.days_silent = days
+            order.followup_overdue = (
+                is_open and days >= order.company_id.quote_followup_days
+            )
+            order.response_deadline_passed = bool(
+                order.customer_response == "pending"
+                and order.response_deadline
+                and order.response_deadline < today
+            )
+
+    def _quote_followup_positive_search(self, operator, value):
+        """Tell whether a boolean search asks for True (positive) or False."""
+        if operator not in ("in", "not in"):
+            return None
+        values = {bool(v) for v in value}
+        if len(values) != 1:
+            return None
+        positive = values == {True}
+        return positive if operator == "in" else not positive
+
+    def _search_followup_overdue(self, operator, value):
+        positive = self._quote_followup_positive_search(operator, value)
+        if positive is None:
+            return NotImplemented
+        tz = self._quote_followup_user_tz()
+        today = fields.Datetime.now().replace(tzinfo=pytz.utc).astimezone(tz).date()
+        company_domains = []
+        for company in self.env.companies:
+            # silent for N days or more <=> last action before the start of the
+            # local day N - 1 days ago
+            boundary_day = today - timedelta(days=company.quote_followup_days - 1)
+            boundary = (
+                tz.localize(datetime.combine(boundary_day, time.min))
+                .astimezone(pytz.utc)
+                .replace(tzinfo=None)
+            )
+            company_domains.append(
+                Domain("company_id", "=", company.id)
+                & (
+                    Domain("last_followup_date", "<", boundary)
+                    | (
+                        Domain("last_followup_date", "=", False)
+                        & Domain("quote_sent_date", "<", boundary)
+                    )
+                )
+            )
+        domain = (
+            Domain("state", "=", "sent")
+            & Domain("quote_sent_date", "!=", False)
+            & Domain("customer_response", "in", self._QUOTE_FOLLOWUP_OPEN_RESPONSES)
+            & Domain.OR(company_domains)
+        )
+        return domain if positive else ~domain
+
+    def _search_response_deadline_passed(self, operator, value):
+        positive = self._quote_followup_positive_search(operator, value)
+        if positive is None:
+            return NotImplemented
+        domain = Domain(
+            [
+                ("state", "=", "sent"),
+                ("customer_response", "=", "pending"),
+                ("response_deadline", "<", fields.Date.context_today(self)),
+            ]
+        )
+        return domain if positive else ~domain
+
+    # -- time helpers ------------------------------------------------------
+
+    def _quote_followup_recipient(self):
+        """Who hears about this quote's silence: its salesperson, or the sales
+        team leader when the salesperson is archived or missing."""
+        self.ensure_one()
+        if self.user_id and self.user_id.active:
+            return self.user_id
+        leader = self.team_id.user_id
+        return leader if leader and leader.active else self.env["res.users"]
+
+    def _quote_followup_tz(self):
+        """Time zone the days of this quote are counted in: its salesperson's
+        (or the team leader's when reminders go to them), else the company's."""
+        self.ensure_one()
+        recipient = self._quote_followup_recipient()
+        for tz_name in (
+            recipient.tz,
+            self.user_id.tz,
+            self.company_id.partner_id.tz,
+        ):
+            if tz_name:
+                try:
+                    return pytz.timezone(tz_name)
+                except pytz.UnknownTimeZoneError:
+                    continue
+        return pytz.utc
+
+    def _quote_followup_user_tz(self):
+        tz_name = self.env.context.get("tz") or self.env.user.tz
+        try:
+            return pytz.timezone(tz_name) if tz_name else pytz.utc
+        except pytz.UnknownTimeZoneError:
+            return pytz.utc
+
+    @api.model
+    def _quote_followup_local_date(self, dt, tz):
+        return pytz.utc.localize(dt).astimezone(tz).date()
+
+    @api.model
+    def _quote_followup_days_between(self, start, end, tz):
+        """Calendar days from ``start`` to ``end`` (UTC datetimes) in ``tz``."""
+        if not start:
+            return 0
+        return (
+            self._quote_followup_local_date(end, tz)
+            - self._quote_followup_local_date(start, tz)
+        ).days
+
+    def _quote_followup_anchor(self):
+        """Start of the current silence: the last follow-up, else the sending."""
+        self.ensure_one()
+        return self.last_followup_date or self.quote_sent_date
+
+    def _get_quote_followup_url(self):
+        """Link to the quotation in the back end, for the reminder emails."""
+        self.ensure_one()
+        return f"{self.get_base_url()}/odoo/sales/{self.id}"
+
+    # -- what moves the follow-up -------------------------------------------
+
+    def _quote_followup_check_system_fields(self, vals):
+        """Follow-up dates and counters are kept by Odoo: a salesperson cannot
+        set them over RPC or import to silence the reminders."""
+        touched = self._QUOTE_FOLLOWUP_SYSTEM_FIELDS.intersection(vals)
+        if (
+            touched
+            and not self.env.su
+            and not self.env.user.has_group("sales_team.group_sale_manager")
+        ):
+            raise AccessError(
+                self.env._(
+                    "Odoo keeps the follow-up fields of quotations (%(fields)s) "
+                    "itself. Post a message, mark an activity done or record the "
+                    "customer response instead, or ask a sales manager to correct "
+                    "them.",
+                    fields=", ".join(
+                        self._fields[name].get_description(self.env)["string"]
+                        for name in sorted(touched)
+                    ),
+                )
+            )
+
+    def _quote_followup_after_create(self):
+        sent = self.filtered(lambda o: o.state == "sent" and not o.quote_sent_date)
+        if sent:
+            sent._quote_followup_mark_sent()
+        answered = self.filtered(
+            lambda o: (
+                o.customer_response not in (False, "pending")
+                and not o.customer_response_date
+            )
+        )
+        if answered:
+            answered._quote_followup_response_changed()
+
+    def _quote_followup_before_write(self, vals):
+        """The quotes whose follow-up a write changes, found before it."""
+        newly_sent = accepted = response_changed = self.browse()
+        if vals.get("state") == "sent":
+            newly_sent = self.filtered(lambda o: not o.quote_sent_date)
+        if "customer_response" in vals:
+            response_changed = self.filtered(
+                lambda o: o.customer_response != vals["customer_response"]
+            )
+        elif vals.get("state") == "sale" or vals.get("signature"):
+            # a confirmed or signed quotation is the customer's acceptance
+            accepted = self.filtered(
+                lambda o: (
+                    o.quote_sent_date
+                    and o.customer_response in self._QUOTE_FOLLOWUP_OPEN_RESPONSES
+                )
+            )
+        return newly_sent, response_changed, accepted
+
+    def _quote_followup_after_write(self, changes):
+        newly_sent, response_changed, accepted = changes
+        if newly_sent:
+            newly_sent._quote_followup_mark_sent()
+        if response_changed:
+            response_changed._quote_followup_response_changed()
+        if accepted:
+            accepted.sudo().write({"customer_response": "accepted"})
+
+    def _quote_followup_mark_sent(self):
+        """First sending: record the date, the response deadline, and await the
+        customer's response. Called after the sending itself was allowed."""
+        now = fields.Datetime.now()
+        for order in self:
+            tz = order._quote_followup_tz()
+            vals = {"quote_sent_date": now, "last_followup_date": now}
+            if not order.response_deadline:
+                vals["response_deadline"] = self._quote_followup_local_date(
+                    now, tz
+                ) + timedelta(days=order.company_id.quote_response_days)
+            if not order.customer_response:
+                vals["customer_response"] = "pending"
+            order.sudo().write(vals)
+
+    def _quote_followup_response_changed(self):
+        """The customer response changed: a follow-up, and the first answer
+        other than pending is the customer's response date."""
+        now = fields.Datetime.now()
+        first_answers = self.filtered(
+            lambda o: (
+                o.customer_response
+                and o.customer_response != "pending"
+                and not o.customer_response_date
+            )
+        )
+        if first_answers:
+            first_answers.sudo().write({"customer_response_date": now})
+        self._quote_followup_touch()
+
+    def _quote_followup_touch(self):
+        """A person acted on these quotations: their silence ends now.
+
+        Callers have already been allowed to act on the records (post on
+        them, close their activity, write them)."""
+        orders = self.filtered(lambda o: o.quote_sent_date and o.state == "sent")
+        if orders:
+            orders.sudo().write(
+                {
+                    "last_followup_date": fields.Datetime.now(),
+                    "quote_preexisting": False,
+                }
+            )
+
+    def _quote_followup_counts_message(self, message, msg_values):
+        """Whether a posted message is a human follow-up.
+
+        Counts: a message or a note written by a person (chatter, portal,
+        email composer), an incoming email, an activity marked as done by a
+        person. Never counts: system notifications (tracking, approvals, state
+        changes), automated targeted notifications, out-of-office replies, and
+        anything authored by OdooBot (scheduled actions, automation)."""
+        message_type = msg_values.get("message_type") or message.message_type
+        author_id = msg_values.get("author_id", message.author_id.id)
+        root_id = self.env["ir.model.data"]._xmlid_to_res_id(
+            "base.partner_root", raise_if_not_found=False
+        )
+        if author_id and author_id == root_id:
+            return False
+        if message_type in ("comment", "email"):
+            return True
+        activities_subtype_id = self.env["ir.model.data"]._xmlid_to_res_id(
+            "mail.mt_activities", raise_if_not_found=False
+        )
+        approval_type_id = self.env["ir.model.data"]._xmlid_to_res_id(
+            "quote_process.mail_activity_quote_approval", raise_if_not_found=False
+        )
+        return bool(
+            message_type == "notification"
+            and author_id
+            and msg_values.get("mail_activity_type_id")
+            and msg_values.get("mail_activity_type_id") != approval_type_id
+            and msg_values.get("subtype_id") == activities_subtype_id
+        )
+
+    def _message_post_after_hook(self, message, msg_values):
+        res = super()._message_post_after_hook(message, msg_values)
+        if self._quote_followup_counts_message(message, msg_values):
+            self._quote_followup_touch()
+        return res
+
+    # -- customer response -------------------------------------------------
+
+    def action_record_customer_response(self):
+        """Open the dialog recording the customer's answer to the quotation."""
+        self.check_access("write")
+        return {
+            "name": self.env._("Record Customer Response"),
+            "type": "ir.actions.act_window",
+            "res_model": "quote.response.wizard",
+            "view_mode": "form",
+            "views": [(False, "form")],
+            "target": "new",
+            "context": {"default_order_ids": self.ids},
+        }
+
+    # -- installation --------------------------------------------------------
+
+    @api.model
+    def _quote_followup_init_preexisting(self):
+        """On installation, give the quotations already sent a sent date, a
+        deadline and a pending response, and flag them as pre-existing so that
+        the reminder does not flood their salespeople."""
+        self.env.flush_all()
+        self.env.cr.execute(
+            """
+            UPDATE sale_order so
+               SET quote_sent_date = so.date_order,
+                   last_followup_date = so.date_order,
+                   response_deadline = so.date_order::date
+                                       + COALESCE(c.quote_response_days, 0),
+                   customer_response = COALESCE(so.customer_response, 'pending'),
+                   quote_preexisting = TRUE
+              FROM res_company c
+             WHERE c.id = so.company_id
+               AND so.state = 'sent'
+               AND so.quote_sent_date IS NULL
+            """
+        )
+        _logger.info(
+            "Follow-up: %s quotations sent before installation", self.env.cr.rowcount
+        )
+        # their last human message, if any, is their last follow-up
+        self.env.cr.execute(
+            """
+            UPDATE sale_order so
+               SET last_followup_date = msg.last_date
+              FROM (
+                    SELECT m.res_id, MAX(m.date) AS last_date
+                      FROM mail_message m
+                     WHERE m.model = 'sale.order'
+                       AND m.message_type IN ('comment', 'email')
+                       AND m.author_id IS DISTINCT FROM %s
+                       AND m.res_id IN (SELECT id FROM sale_order WHERE quote_preexisting)
+                  GROUP BY m.res_id
+                   ) msg
+             WHERE msg.res_id = so.id
+               AND msg.last_date > so.last_followup_date
+            """,
+            [self.env.ref("base.partner_root").id],
+        )
+        self.invalidate_model()
+
+    # -- scheduled reminder --------------------------------------------------
+
+    def _quote_followup_candidate_domain(self, now):
+        """Quotations that may need a reminder or an escalation at ``now``.
+
+        Broad on purpose by one day (time zones): the exact check, in each
+        salesperson's time zone, is ``_quote_followup_due``."""
+        company_domains = []
+        for company in self.env["res.company"].search([]):
+            cutoff = now - timedelta(days=company.quote_followup_days - 1, hours=-2)
+            domain = Domain("company_id", "=", company.id) & (
+                Domain("last_followup_date", "<=", cutoff)
+                | (
+                    Domain("last_followup_date", "=", False)
+                    & Domain("quote_sent_date", "<=", cutoff)
+                )
+            )
+            if not company.quote_remind_preexisting:
+                domain &= Domain("quote_preexisting", "=", False)
+            company_domains.append(domain)
+        if not company_domains:
+            return Domain.FALSE
+        domain = (
+            Domain("state", "=", "sent")
+            & Domain("quote_sent_date", "!=", False)
+            & Domain("customer_response", "in", self._QUOTE_FOLLOWUP_OPEN_RESPONSES)
+            & Domain.OR(company_domains)
+        )
+        if "lost_reason_id" in self._fields:
+            domain &= Domain("lost_reason_id", "=", False)
+        return domain
+
+    def _quote_followup_due(self, now):
+        """Split these quotations by what is due at ``now``.
+
+        :return: (remind, remind_leader, escalate) recordsets: quotations whose
+            salesperson is reminded, whose team leader is reminded directly
+            (archived or missing salesperson), whose team leader is told after
+            the escalation days."""
+        remind = remind_leader = escalate = self.browse()
+        orphans = []
+        for order in self:
+            if (
+                order.state != "sent"
+                or not order.quote_sent_date
+                or order.customer_response not in self._QUOTE_FOLLOWUP_OPEN_RESPONSES
+                or (
+                    order.quote_preexisting
+                    and not order.company_id.quote_remind_preexisting
+                )
+                or ("lost_reason_id" in order._fields and order.lost_reason_id)
+            ):
+                continue
+            company = order.company_id
+            tz = order._quote_followup_tz()
+            anchor = order._quote_followup_anchor()
+            reminded = order.last_reminder_date and order.last_reminder_date >= anchor
+            if not reminded:
+                if (
+                    self._quote_followup_days_between(anchor, now, tz)
+                    < company.quote_followup_days
+                ):
+                    continue
+                owner_active = order.user_id and order.user_id.active
+                if owner_active:
+                    remind |= order
+                elif order._quote_followup_recipient():
+                    remind_leader |= order
+                else:
+                    orphans.append(order.name)
+                continue
+            escalated = (
+                order.last_escalation_date and order.last_escalation_date >= anchor
+            )
+            if escalated or (
+                self._quote_followup_days_between(order.last_reminder_date, now, tz)
+                < company.quote_escalation_days
+            ):
+                continue
+            leader = order.team_id.user_id
+            if leader and leader.active:
+                escalate |= order
+        if orphans:
+            _logger.warning(
+                "Follow-up: no active salesperson nor sales team leader to remind "
+                "about %s quotation(s): %s",
+                len(orphans),
+                ", ".join(orphans[:20]),
+            )
+        return remind, remind_leader, escalate
+
+    def _quote_followup_send(self, now):
+        """Queue the reminders and escalations due on these (locked)
+        quotations, and record them in the same transaction.
+
+        :return: number of quotations reminded or escalated"""
+        remind, remind_leader, escalate = self._quote_followup_due(now)
+        if not (remind or remind_leader or escalate):
+            return 0
+        if remind:
+            self.env.ref(
+                "quote_process.mail_template_quote_followup_reminder"
+            ).send_mail_batch(remind.ids, force_send=False)
+        to_leader = remind_leader | escalate
+        if to_leader:
+            self.env.ref(
+                "quote_process.mail_template_quote_followup_escalation"
+            ).send_mail_batch(to_leader.ids, force_send=False)
+        (remind | remind_leader)._quote_followup_schedule_activities(now)
+        for order in remind | remind_leader:
+            order.write(
+                {
+                    "reminder_count": order.reminder_count + 1,
+                    "last_reminder_date": now,
+                }
+            )
+        if to_leader:
+            to_leader.write({"last_escalation_date": now})
+        return len(remind | remind_leader | escalate)
+
+    def _quote_followup_schedule_activities(self, now):
+        """A To-Do for whoever is reminded, unless one from an earlier reminder
+        is still open on the quotation for them."""
+        todo = self.env.ref("mail.mail_activity_data_todo")
+        recipients = {order: order._quote_followup_recipient() for order in self}
+        existing = {
+            (activity.res_id, activity.user_id.id)
+            for activity in self.env["mail.activity"].search(
+                [
+                    ("res_model", "=", self._name),
+                    ("res_id", "in", self.ids),
+                    ("activity_type_id", "=", todo.id),
+                    ("automated", "=", True),
+                ]
+            )
+        }
+        model_id = self.env["ir.model"]._get_id(self._name)
+        vals_list = []
+        for order, user in recipients.items():
+            if not user or (order.id, user.id) in existing:
+                continue
+            tz = order._quote_followup_tz()
+            order_lang = order.with_context(lang=user.lang or self.env.lang)
+            days = self._quote_followup_days_between(
+                order._quote_followup_anchor(), now, tz
+            )
+            vals_list.append(
+                {
+                    "res_model_id": model_id,
+                    "res_id": order.id,
+                    "activity_type_id": todo.id,
+                    "user_id": user.id,
+                    "automated": True,
+                    "date_deadline": self._quote_followup_local_date(now, tz),
+                    "summary": order_lang.env._("Follow up with the customer"),
+                    "note": Markup("<p>%s</p>")
+                    % order_lang.env._(
+                        "No follow-up on this quotation for %(days)s days. Contact "
+                        "%(customer)s, then record their response.",
+                        days=days,
+                        customer=order.partner_id.display_name,
+                    ),
+                }
+            )
+        if vals_list:
+            self.env["mail.activity"].with_context(
+                mail_activity_quick_update=True
+            ).create(vals_list)
+
+    def _quote_followup_process_batch(self, now):
+        """Remind on a batch of locked quotations; one failing quotation does
+        not stop the others and is not recorded as reminded.
+
+        :return: number of quotations reminded or escalated"""
+        try:
+            with self.env.cr.savepoint():
+                return self._quote_followup_send(now)
+        except Exception:  # retried one by one below
+            _logger.info(
+                "Follow-up: batch of %s quotations failed, retrying one by one",
+                len(self),
+            )
+        done = 0
+        for order_id in self.ids:
+            order = self.browse(order_id)
+            try:
+                with self.env.cr.savepoint():
+                    done += order._quote_followup_send(now)
+            except Exception:  # one quotation must not stop the others
+                _logger.exception(
+                    "Follow-up: could not remind about quotation id %s; it will be "
+                    "retried on the next run",
+                    order_id,
+                )
+        return done
+
+    @api.model
+    def _cron_remind_overdue_quotes(self, batch_size=None):
+        """Scheduled action: remind salespeople of the sent quotations nobody
+        followed up, then their team leader.
+
+        Each reminder goes out once per silence: it is recorded in the same
+        transaction as its queued email, on rows locked against concurrent
+        runs, batch after batch."""
+        orders_sudo = self.sudo()
+        if not batch_size:
+            batch_size = int(
+                self.env["ir.config_parameter"]
+                .sudo()
+                .get_param("quote_process.followup_batch_size", 100)
+            )
+        now = fields.Datetime.now()
+        ids = orders_sudo.search(
+            orders_sudo._quote_followup_candidate_domain(now), order="id"
+        ).ids
+        cron = self.env["ir.cron"]
+        cron._commit_progress(remaining=len(ids))
+        reminded = 0
+        for start in range(0, len(ids), batch_size):
+            chunk = ids[start : start + batch_size]
+            # the lock is the first statement of a fresh transaction: rows another
+            # run holds are skipped, rows it committed are seen as reminded
+            locked = orders_sudo.browse(chunk).try_lock_for_update(
+                allow_referencing=True
+            )
+            self.env.invalidate_all()
+            if locked:
+                reminded += locked._quote_followup_process_batch(now)
+            time_left = cron._commit_progress(
+                len(chunk), remaining=len(ids) - start - len(chunk)
+            )
+            if not time_left:
+                break
+        _logger.info("Follow-up: %s quotations reminded or escalated", reminded)
+        return reminded

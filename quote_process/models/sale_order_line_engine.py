@@ -1,0 +1,528 @@
+from odoo import api, fields, models
+from odoo.tools import (
+    float_compare,
+    float_round,
+    format_amount,
+    formatLang,
+)
+
+from .quote_pricing_rule import EngineRuleIndex, format_number
+from .sale_order import QUOTATION_STATES
+from .sale_order_line import ENGINE_FIELDS
+
+
+class SaleOrderLine(models.Model):
+    _inherit = "sale.order.line"
+
+    # ------------------------------------------------------------------
+    # Pricing engine
+    # ------------------------------------------------------------------
+
+    engine_price_unit = fields.Float(
+        string="Engine Price",
+        compute="_compute_engine_price",
+        store=True,
+        readonly=True,
+        precompute=True,
+        copy=False,
+        min_display_digits="Product Price",
+        help="The unit price the pricing engine gives this line, in the quote's "
+        "currency: the pricelist price, then every pricing rule that matches. "
+        "New lines get it as their unit price.",
+    )
+    engine_steps = fields.Json(
+        compute="_compute_engine_price",
+        store=True,
+        readonly=True,
+        precompute=True,
+        copy=False,
+        help="Technical: the steps of the engine's computation, from which the "
+        "explanation is written in the reader's language.",
+    )
+    engine_trace = fields.Text(
+        string="Price Explanation",
+        compute="_compute_engine_trace",
+        compute_sudo=True,
+        help="How the engine reached its price, step by step: the pricelist price, "
+        "then each pricing rule that applied and its effect.",
+    )
+
+    def _is_engine_priced(self):
+        """Whether the engine prices this line.
+
+        Lines that Odoo or other apps price with their own logic are left alone:
+        sections and notes, down payments, delivery charges, loyalty rewards, the
+        discount wizard's lines, combo products and their components, re-invoiced
+        expenses and lines without a product.
+        """
+        self.ensure_one()
+        return bool(
+            self.product_id
+            and not self.display_type
+            and not self.is_downpayment
+            and not self.is_expense
+            and not self.combo_item_id
+            and self.product_type != "combo"
+            and not self._is_delivery()
+            and not self._is_global_discount()
+            and not self._is_discount_line()
+            and not ("is_reward_line" in self._fields and self.is_reward_line)
+        )
+
+    def _get_engine_inputs(self):
+        """What the line itself contributes to its engine price."""
+        self.ensure_one()
+        return [self.product_id.id, self.product_uom_id.id, self.product_uom_qty]
+
+    def _is_engine_price_final(self):
+        """On a confirmed order, the engine price only follows the line's own
+        changes (product, unit, quantity): a change of the order (its date moved
+        on confirmation, its payment terms...) does not reprice it."""
+        self.ensure_one()
+        if self.order_id.state in QUOTATION_STATES:
+            return False
+        # The stored value: in a form, the line being edited is a new record
+        # whose own value is being computed.
+        previous = self._origin.engine_steps
+        return bool(previous) and previous.get("inputs") == self._get_engine_inputs()
+
+    @api.depends(
+        "product_id",
+        "product_uom_id",
+        "product_uom_qty",
+        "product_no_variant_attribute_value_ids",
+        "display_type",
+        "is_downpayment",
+        "is_expense",
+        "combo_item_id",
+        "extra_tax_data",
+        "order_id.company_id",
+        "order_id.currency_id",
+        "order_id.date_order",
+        "order_id.fiscal_position_id",
+        "order_id.partner_id",
+        "order_id.payment_term_id",
+        "order_id.preferred_payment_method_line_id",
+        "order_id.pricelist_id",
+        "order_id.team_id",
+        "order_id.opportunity_id",
+    )
+    def _compute_engine_price(self):
+        """The engine: the pricelist price Odoo would charge, then each matching
+        pricing rule in sequence, until one says to stop, then the best promise
+        made to the customer.
+
+        Other addons extend the engine by overriding this method or
+        ``_get_engine_price``. Rules are loaded once for the whole batch and
+        matched in memory.
+        """
+        engine_lines = self.filtered(
+            lambda line: line.order_id and line._is_engine_priced()
+        )
+        others = self - engine_lines
+        others.engine_price_unit = 0.0
+        others.engine_steps = False
+        final = engine_lines.filtered(lambda line: line._is_engine_price_final())
+        for line in final:
+            line.engine_price_unit = line._origin.engine_price_unit
+            line.engine_steps = line._origin.engine_steps
+        engine_lines -= final
+        if not engine_lines:
+            return
+        engine = engine_lines._prepare_engine()
+        for line in engine_lines:
+            price, steps = line._get_engine_price(engine)
+            line.engine_price_unit = price
+            line.engine_steps = {"inputs": line._get_engine_inputs(), "steps": steps}
+
+    def _recompute_engine_price(self):
+        """Recompute the engine price now, e.g. after the rules changed; lines at
+        the engine price follow it."""
+        for fname in ENGINE_FIELDS:
+            self.env.add_to_compute(self._fields[fname], self)
+        self._recompute_recordset(ENGINE_FIELDS)
+        self.modified(ENGINE_FIELDS)
+
+    def _prepare_engine(self):
+        """What the engine needs for a batch of lines, loaded once."""
+        # Stored computed fields are computed as superuser: every salesperson
+        # gets the rules' prices, but only the rules of the lines' companies.
+        companies = self.order_id.company_id
+        orders = self.order_id
+        return {
+            "rules": self.env["quote.pricing.rule"]._get_engine_rules(companies),
+            "promises": self.env["quote.promise"]._get_engine_promises(
+                companies,
+                set(orders.partner_id.commercial_partner_id.ids),
+                set(orders.opportunity_id.ids),
+            ),
+            "orders": {},
+            "rates": {},
+            "digits": self.env["decimal.precision"].precision_get("Product Price"),
+        }
+
+    def _get_engine_order_values(self, engine):
+        """Order-level inputs of the engine, computed once per order."""
+        self.ensure_one()
+        order = self.order_id
+        values = engine["orders"].get(order)
+        if values is None:
+            company = order.company_id
+            currency = order.currency_id or company.currency_id
+            partner = order.partner_id
+            date = (
+                fields.Date.context_today(self, order.date_order)
+                if order.date_order
+                else fields.Date.context_today(self)
+            )
+            rate_key = (company.id, currency.id, date)
+            if rate_key not in engine["rates"]:
+                engine["rates"][rate_key] = self.env[
+                    "res.currency"
+                ]._get_conversion_rate(company.currency_id, currency, company, date)
+            values = {
+                "date": date,
+                "currency": currency,
+                "rate": engine["rates"][rate_key],
+                "partner_id": partner.commercial_partner_id.id,
+                "tag_ids": frozenset(
+                    (
+                        partner.category_id | partner.commercial_partner_id.category_id
+                    ).ids
+                ),
+                "pricelist_id": order.pricelist_id.id,
+                "payment_term_id": order.payment_term_id.id,
+                "payment_method_line_id": order.preferred_payment_method_line_id.id,
+                "team_id": order.team_id.id,
+                "opportunity_id": order.opportunity_id.id,
+            }
+            values["rules"] = EngineRuleIndex(
+                engine["rules"].get(company.id, ()), values
+            )
+            values["promises"] = [
+                promise
+                for promise in engine.get("promises", {}).get(company.id, ())
+                if promise.matches_order(values)
+            ]
+            engine["orders"][order] = values
+        return values
+
+    def _get_engine_base_price(self):
+        """The unit price Odoo itself would charge for the line with its
+        pricelist: the price Odoo displays, less the discount Odoo shows, adapted
+        to the taxes of the fiscal position like Odoo's own unit price."""
+        self.ensure_one()
+        line = self.with_company(self.company_id)
+        price = line._get_display_price()
+        if line.pricelist_item_id._show_discount():
+            base_price = line._get_pricelist_price_before_discount()
+            if base_price:
+                pricelist_price = line._get_pricelist_price()
+                discount = (base_price - pricelist_price) / base_price * 100
+                if (discount > 0 and base_price > 0) or (
+                    discount < 0 and base_price < 0
+                ):
+                    price *= 1 - discount / 100
+        product_taxes = line.product_id.taxes_id._filter_taxes_by_company(
+            line.company_id
+        )
+        return line.product_id._get_tax_included_unit_price_from_price(
+            price,
+            product_taxes=product_taxes,
+            fiscal_position=line.order_id.fiscal_position_id,
+        )
+
+    def _get_engine_price(self, engine):
+        """Price one line.
+
+        :return: (engine unit price, steps) where steps is a list of dicts that
+            ``_compute_engine_trace`` turns into words.
+        """
+        self.ensure_one()
+        order_values = self._get_engine_order_values(engine)
+        price = self._get_engine_base_price()
+        steps = [
+            {
+                "kind": "pricelist",
+                "pricelist_id": self.order_id.pricelist_id.id,
+                "price": price,
+            }
+        ]
+        product = self.product_id
+        quantity = self.product_uom_qty
+        if self.product_uom_id and self.product_uom_id != product.uom_id:
+            quantity = self.product_uom_id._compute_quantity(
+                quantity, product.uom_id, raise_if_failure=False
+            )
+        categ_ids = (
+            [int(categ_id) for categ_id in product.categ_id.parent_path.split("/")[:-1]]
+            if product.categ_id.parent_path
+            else []
+        )
+        rules = order_values["rules"].matching_rules(
+            product.id, product.product_tmpl_id.id, categ_ids, quantity
+        )
+        digits = max(order_values["currency"].decimal_places, engine["digits"])
+        for rule in rules:
+            amount = 0.0
+            if rule.adjustment_type == "percent":
+                new_price = price * (1 + rule.adjustment_value / 100)
+            else:
+                amount = rule.adjustment_value * order_values["rate"]
+                if self.product_uom_id and self.product_uom_id != product.uom_id:
+                    amount = product.uom_id._compute_price(amount, self.product_uom_id)
+                new_price = (
+                    price + amount if rule.adjustment_type == "fixed_amount" else amount
+                )
+            new_price = max(float_round(new_price, precision_digits=digits), 0.0)
+            steps.append(
+                {
+                    "kind": "rule",
+                    "rule_id": rule.id,
+                    "name": rule.name,
+                    "adjustment_type": rule.adjustment_type,
+                    "adjustment_value": rule.adjustment_value,
+                    "amount": amount,
+                    "effect": float_round(new_price - price, precision_digits=digits),
+                    "price": new_price,
+                    "stop": rule.stop_processing,
+                }
+            )
+            price = new_price
+            if rule.stop_processing:
+                break
+        promise_step = self._get_engine_promise_step(
+            order_values, price, categ_ids, quantity, digits
+        )
+        if promise_step:
+            steps.append(promise_step)
+            price = promise_step["price"]
+        return price, steps
+
+    def _get_engine_promise_step(
+        self, order_values, price, categ_ids, quantity, digits
+    ):
+        """The promise that gives the customer the best price on this line, as
+        an engine step, or None when no promise applies or none lowers the
+        price."""
+        product = self.product_id
+        best = None
+        for promise in order_values["promises"]:
+            if not promise.matches_line(product.id, categ_ids, quantity):
+                continue
+            if promise.promise_type == "percent":
+                new_price = price * (1 - promise.discount_percent / 100)
+            else:
+                new_price = promise.fixed_price * order_values["rate"]
+                if self.product_uom_id and self.product_uom_id != product.uom_id:
+                    new_price = product.uom_id._compute_price(
+                        new_price, self.product_uom_id
+                    )
+            new_price = max(float_round(new_price, precision_digits=digits), 0.0)
+            if float_compare(new_price, price, precision_digits=digits) >= 0:
+                continue
+            if best is None or new_price < best["price"]:
+                best = {
+                    "kind": "promise",
+                    "promise_id": promise.id,
+                    "name": promise.name,
+                    "lead_name": promise.lead_name,
+                    "promise_type": promise.promise_type,
+                    "discount_percent": promise.discount_percent,
+                    "fixed_price": promise.fixed_price,
+                    "effect": float_round(new_price - price, precision_digits=digits),
+                    "price": new_price,
+                }
+        return best
+
+    @api.depends("engine_steps", "engine_price_unit", "currency_id")
+    @api.depends_context("lang")
+    def _compute_engine_trace(self):
+        steps_by_line = {
+            line: (line.engine_steps or {}).get("steps") or [] for line in self
+        }
+        rule_ids = set()
+        pricelist_ids = set()
+        for steps in steps_by_line.values():
+            for step in steps:
+                if step.get("kind") == "rule":
+                    rule_ids.add(step["rule_id"])
+                elif step.get("kind") == "pricelist" and step.get("pricelist_id"):
+                    pricelist_ids.add(step["pricelist_id"])
+        rules = (
+            self.env["quote.pricing.rule"]
+            .with_context(active_test=False)
+            .browse(rule_ids)
+            .exists()
+        )
+        rule_names = {rule.id: rule.name for rule in rules}
+        pricelists = self.env["product.pricelist"].browse(pricelist_ids).exists()
+        pricelist_names = {
+            pricelist.id: pricelist.display_name for pricelist in pricelists
+        }
+        for line, steps in steps_by_line.items():
+            if not steps:
+                line.engine_trace = False
+                continue
+            currency = line.currency_id or line.company_id.currency_id
+            texts = [
+                line._get_engine_step_text(step, currency, rule_names, pricelist_names)
+                for step in steps
+            ]
+            texts.append(
+                self.env._(
+                    "Engine price: %(price)s",
+                    price=format_amount(self.env, line.engine_price_unit, currency),
+                )
+            )
+            line.engine_trace = "\n".join(texts)
+
+    def _get_engine_step_text(self, step, currency, rule_names, pricelist_names):
+        """One step of the engine, in words, in the reader's language."""
+        _ = self.env._
+        price = format_amount(self.env, step["price"], currency)
+        if step["kind"] == "pricelist":
+            if step.get("pricelist_id"):
+                name = pricelist_names.get(step["pricelist_id"]) or _("(deleted)")
+                return _("Pricelist “%(name)s”: %(price)s", name=name, price=price)
+            return _("Sales price: %(price)s", price=price)
+        if step["kind"] == "promise":
+            return self._get_engine_promise_step_text(step, currency, price)
+        if step["kind"] != "rule":
+            # Steps added by other addons carry their own text.
+            return step.get("text") or price
+        company_currency = self.company_id.currency_id or currency
+        value = step["adjustment_value"]
+        if step["adjustment_type"] == "percent":
+            sign = "+" if value > 0 else "-"
+            adjustment = f"{sign}{format_number(self.env, abs(value))}%"
+        elif step["adjustment_type"] == "fixed_amount":
+            adjustment = _(
+                "%(amount)s per unit",
+                amount=self._format_engine_signed(value, company_currency),
+            )
+        else:
+            adjustment = _(
+                "fixed price %(amount)s",
+                amount=format_amount(self.env, value, company_currency),
+            )
+        text = _(
+            "Rule “%(name)s” (%(adjustment)s): %(effect)s → %(price)s",
+            name=rule_names.get(step["rule_id"]) or step.get("name"),
+            adjustment=adjustment,
+            effect=self._format_engine_signed(step["effect"], currency),
+            price=price,
+        )
+        if step.get("stop"):
+            text += " " + _("(later rules skipped)")
+        return text
+
+    def _get_engine_promise_step_text(self, step, currency, price):
+        _ = self.env._
+        if step["promise_type"] == "percent":
+            adjustment = f"-{format_number(self.env, step['discount_percent'])}%"
+        else:
+            adjustment = _(
+                "fixed price %(amount)s",
+                amount=format_amount(
+                    self.env,
+                    step["fixed_price"],
+                    self.company_id.currency_id or currency,
+                ),
+            )
+        if step.get("lead_name"):
+            return _(
+                "Promise “%(name)s” of opportunity “%(lead)s” (%(adjustment)s): "
+                "%(effect)s → %(price)s",
+                name=step["name"],
+                lead=step["lead_name"],
+                adjustment=adjustment,
+                effect=self._format_engine_signed(step["effect"], currency),
+                price=price,
+            )
+        return _(
+            "Promise “%(name)s” (%(adjustment)s): %(effect)s → %(price)s",
+            name=step["name"],
+            adjustment=adjustment,
+            effect=self._format_engine_signed(step["effect"], currency),
+            price=price,
+        )
+
+    def _get_engine_reset_description(self):
+        """The line's current price in words, for the chatter."""
+        self.ensure_one()
+        currency = self.currency_id or self.company_id.currency_id
+        price = format_amount(self.env, self.price_unit, currency)
+        if not self.discount:
+            return price
+        return self.env._(
+            "%(price)s less %(discount)s%%",
+            price=price,
+            discount=formatLang(self.env, self.discount, dp="Discount"),
+        )
+
+    def _format_engine_signed(self, amount, currency):
+        sign = "-" if currency.compare_amounts(amount, 0.0) < 0 else "+"
+        return f"{sign} {format_amount(self.env, abs(amount), currency)}"
+
+    # ------------------------------------------------------------------
+    # The engine price becomes the line's price
+    # ------------------------------------------------------------------
+
+    def _has_engine_manual_price(self):
+        """Whether the salesperson set the unit price by hand (Odoo's own test:
+        the price differs from the last computed one)."""
+        self.ensure_one()
+        currency = (
+            self.currency_id
+            or self.company_id.currency_id
+            or self.env.company.currency_id
+        )
+        return bool(
+            currency.compare_amounts(self.technical_price_unit, self.price_unit)
+        )
+
+    @api.depends("engine_price_unit")
+    def _compute_price_unit(self):
+        # Odoo recomputes the prices that were not set by hand, and calls
+        # _reset_price_unit for them: the engine's lines get the engine price.
+        # On a confirmed order the price is locked: a change of the order (its
+        # date moved on confirmation...) never reprices a line whose engine
+        # price is final, even one whose price came with the line at creation.
+        locked = self.filtered(
+            lambda line: (
+                line.order_id
+                and line._origin
+                and line._is_engine_priced()
+                and line._is_engine_price_final()
+            )
+        )
+        return super(SaleOrderLine, self - locked)._compute_price_unit()
+
+    def _reset_price_unit(self):
+        if not self._is_engine_priced():
+            return super()._reset_price_unit()
+        self.update(
+            {
+                "price_unit": self.engine_price_unit,
+                "technical_price_unit": self.engine_price_unit,
+            }
+        )
+
+    def _compute_discount(self):
+        # The engine price already includes the pricelist's discount: a line at
+        # the engine price has no discount. A price set by hand keeps Odoo's
+        # behaviour.
+        at_engine_price = self.filtered(
+            lambda line: (
+                line.order_id
+                and line._is_engine_priced()
+                and (
+                    self.env.context.get("force_price_recomputation")
+                    or not line._has_engine_manual_price()
+                )
+            )
+        )
+        result = super(SaleOrderLine, self - at_engine_price)._compute_discount()
+        at_engine_price.discount = 0.0
+        return result
