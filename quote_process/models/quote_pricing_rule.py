@@ -7,137 +7,10 @@ from odoo.tools import (
     format_amount,
     format_date,
     format_list,
-    formatLang,
-    get_lang,
 )
 
-
-def format_number(env, value):
-    """A number in the reader's language, without useless zeros: 5, 2.5."""
-    text = formatLang(env, value, digits=2)
-    decimal_point = get_lang(env).decimal_point
-    if decimal_point and decimal_point in text:
-        text = text.rstrip("0").rstrip(decimal_point)
-    return text
-
-
-class EngineRule:
-    """A pricing rule reduced to plain values, so that a batch of quote lines is
-    matched against all rules in memory, without a query per line or per rule."""
-
-    __slots__ = (
-        "adjustment_type",
-        "adjustment_value",
-        "categ_id",
-        "date_end",
-        "date_start",
-        "id",
-        "min_quantity",
-        "name",
-        "partner_id",
-        "payment_method_line_id",
-        "payment_term_id",
-        "position",
-        "pricelist_id",
-        "product_id",
-        "product_tmpl_id",
-        "stop_processing",
-        "tag_ids",
-        "team_id",
-    )
-
-    def __init__(self, rule, position):
-        self.id = rule.id
-        self.position = position
-        self.name = rule.name
-        self.product_id = rule.product_id.id
-        self.product_tmpl_id = rule.product_tmpl_id.id
-        self.categ_id = rule.categ_id.id
-        self.partner_id = rule.partner_id.commercial_partner_id.id
-        self.tag_ids = frozenset(rule.partner_category_ids.ids)
-        self.pricelist_id = rule.pricelist_id.id
-        self.payment_term_id = rule.payment_term_id.id
-        self.payment_method_line_id = rule.payment_method_line_id.id
-        self.team_id = rule.team_id.id
-        self.min_quantity = rule.min_quantity
-        self.date_start = rule.date_start
-        self.date_end = rule.date_end
-        self.adjustment_type = rule.adjustment_type
-        self.adjustment_value = rule.adjustment_value
-        self.stop_processing = rule.stop_processing
-
-    def matches_order(self, order_values):
-        """Whether the order-level conditions hold for an order, given as the dict
-        built by ``sale.order.line._get_engine_order_values``."""
-        date = order_values["date"]
-        return not (
-            (self.partner_id and self.partner_id != order_values["partner_id"])
-            or (self.tag_ids and not self.tag_ids & order_values["tag_ids"])
-            or (self.pricelist_id and self.pricelist_id != order_values["pricelist_id"])
-            or (
-                self.payment_term_id
-                and self.payment_term_id != order_values["payment_term_id"]
-            )
-            or (
-                self.payment_method_line_id
-                and self.payment_method_line_id
-                != order_values["payment_method_line_id"]
-            )
-            or (self.team_id and self.team_id != order_values["team_id"])
-            or (self.date_start and (not date or date < self.date_start))
-            or (self.date_end and (not date or date > self.date_end))
-        )
-
-    def matches_line(self, product_id, product_tmpl_id, categ_ids, quantity):
-        """Whether the line-level conditions hold; ``categ_ids`` holds the product's
-        category and all its parents, ``quantity`` is in the product's unit."""
-        return not (
-            (self.product_id and self.product_id != product_id)
-            or (self.product_tmpl_id and self.product_tmpl_id != product_tmpl_id)
-            or (self.categ_id and self.categ_id not in categ_ids)
-            or (self.min_quantity and quantity < self.min_quantity)
-        )
-
-
-class EngineRuleIndex:
-    """The rules of one company whose order-level conditions hold for one order,
-    indexed by the product condition that selects them."""
-
-    __slots__ = ("by_categ", "by_product", "by_template", "generic")
-
-    def __init__(self, rules, order_values):
-        self.by_product = defaultdict(list)
-        self.by_template = defaultdict(list)
-        self.by_categ = defaultdict(list)
-        self.generic = []
-        for rule in rules:
-            if not rule.matches_order(order_values):
-                continue
-            if rule.product_id:
-                self.by_product[rule.product_id].append(rule)
-            elif rule.product_tmpl_id:
-                self.by_template[rule.product_tmpl_id].append(rule)
-            elif rule.categ_id:
-                self.by_categ[rule.categ_id].append(rule)
-            else:
-                self.generic.append(rule)
-
-    def matching_rules(self, product_id, product_tmpl_id, categ_ids, quantity):
-        """The rules that apply to a line, in evaluation order."""
-        candidates = list(self.generic)
-        if product_id in self.by_product:
-            candidates += self.by_product[product_id]
-        if product_tmpl_id in self.by_template:
-            candidates += self.by_template[product_tmpl_id]
-        for categ_id in categ_ids:
-            if categ_id in self.by_categ:
-                candidates += self.by_categ[categ_id]
-        candidates.sort(key=lambda rule: rule.position)
-        return [
-            rule
-            for rule in candidates
-            if rule.matches_line(product_id, product_tmpl_id, categ_ids, quantity)
-        ]
+from ..tools.formatting import format_number
+from ..tools.pricing_engine import EngineRule
 
 
 class QuotePricingRule(models.Model):
@@ -578,6 +451,7 @@ class QuotePricingRule(models.Model):
                 "adjustment_type",
                 "adjustment_value",
                 "stop_processing",
+                "customer_visible",
             ],
             order="sequence, id",
         )

@@ -7,60 +7,9 @@ from odoo.exceptions import UserError, ValidationError
 from odoo.fields import Domain
 from odoo.tools import float_is_zero, format_amount, format_date
 
+from ..tools.formatting import format_number
+from ..tools.pricing_engine import EnginePromise
 from .input_check import check_client_values
-from .quote_pricing_rule import format_number
-
-
-class EnginePromise:
-    """A promise reduced to plain values, matched in memory by the engine."""
-
-    __slots__ = (
-        "categ_id",
-        "date_end",
-        "date_start",
-        "discount_percent",
-        "fixed_price",
-        "id",
-        "lead_id",
-        "lead_name",
-        "min_quantity",
-        "name",
-        "partner_id",
-        "product_id",
-        "promise_type",
-    )
-
-    def __init__(self, promise):
-        self.id = promise.id
-        self.name = promise.name
-        self.partner_id = promise.partner_id.id
-        self.lead_id = promise.lead_id.id
-        self.lead_name = promise.lead_id.name or ""
-        self.promise_type = promise.promise_type
-        self.discount_percent = promise.discount_percent
-        self.fixed_price = promise.fixed_price
-        self.product_id = promise.product_id.id
-        self.categ_id = promise.categ_id.id
-        self.min_quantity = promise.min_quantity
-        self.date_start = promise.date_start
-        self.date_end = promise.date_end
-
-    def matches_order(self, order_values):
-        date = order_values["date"]
-        return (
-            self.partner_id == order_values["partner_id"]
-            or (self.lead_id and self.lead_id == order_values.get("opportunity_id"))
-        ) and not (
-            (self.date_start and (not date or date < self.date_start))
-            or (self.date_end and (not date or date > self.date_end))
-        )
-
-    def matches_line(self, product_id, categ_ids, quantity):
-        return not (
-            (self.product_id and self.product_id != product_id)
-            or (self.categ_id and self.categ_id not in categ_ids)
-            or (self.min_quantity and quantity < self.min_quantity)
-        )
 
 
 class QuotePromise(models.Model):
@@ -507,7 +456,8 @@ class QuotePromise(models.Model):
     @api.model
     def _get_engine_promises(self, companies, partner_ids, lead_ids):
         """Active promises of ``companies`` for these commercial partners or
-        opportunities, as plain values: {company id: [EnginePromise, ...]}."""
+        opportunities, as plain values: {company id: [EnginePromise, ...]}, in
+        the order they were made."""
         domain = Domain("company_id", "in", companies.ids) & Domain(
             "state", "=", "active"
         )
@@ -524,6 +474,7 @@ class QuotePromise(models.Model):
                 "promise_type",
                 "discount_percent",
                 "fixed_price",
+                "payment_term_id",
                 "product_id",
                 "categ_id",
                 "min_quantity",
@@ -535,6 +486,5 @@ class QuotePromise(models.Model):
         promises.lead_id.fetch(["name"])
         by_company = defaultdict(list)
         for promise in promises:
-            if promise.promise_type != "payment_terms":
-                by_company[promise.company_id.id].append(EnginePromise(promise))
+            by_company[promise.company_id.id].append(EnginePromise(promise))
         return by_company

@@ -6,7 +6,8 @@ from odoo.tools import (
     formatLang,
 )
 
-from .quote_pricing_rule import EngineRuleIndex, format_number
+from ..tools.formatting import format_number
+from ..tools.pricing_engine import EngineRuleIndex, category_ids
 from .sale_order import QUOTATION_STATES
 from .sale_order_line import ENGINE_FIELDS
 
@@ -162,47 +163,32 @@ class SaleOrderLine(models.Model):
         }
 
     def _get_engine_order_values(self, engine):
-        """Order-level inputs of the engine, computed once per order."""
+        """Order-level inputs of the engine, computed once per order: the
+        order's own (``sale.order._get_engine_order_values``), the conversion
+        rate of the company's currency, the rules and the price promises whose
+        order-level conditions hold."""
         self.ensure_one()
         order = self.order_id
         values = engine["orders"].get(order)
         if values is None:
+            values = order._get_engine_order_values()
             company = order.company_id
-            currency = order.currency_id or company.currency_id
-            partner = order.partner_id
-            date = (
-                fields.Date.context_today(self, order.date_order)
-                if order.date_order
-                else fields.Date.context_today(self)
-            )
-            rate_key = (company.id, currency.id, date)
+            rate_key = (company.id, values["currency"].id, values["date"])
             if rate_key not in engine["rates"]:
                 engine["rates"][rate_key] = self.env[
                     "res.currency"
-                ]._get_conversion_rate(company.currency_id, currency, company, date)
-            values = {
-                "date": date,
-                "currency": currency,
-                "rate": engine["rates"][rate_key],
-                "partner_id": partner.commercial_partner_id.id,
-                "tag_ids": frozenset(
-                    (
-                        partner.category_id | partner.commercial_partner_id.category_id
-                    ).ids
-                ),
-                "pricelist_id": order.pricelist_id.id,
-                "payment_term_id": order.payment_term_id.id,
-                "payment_method_line_id": order.preferred_payment_method_line_id.id,
-                "team_id": order.team_id.id,
-                "opportunity_id": order.opportunity_id.id,
-            }
+                ]._get_conversion_rate(
+                    company.currency_id, values["currency"], company, values["date"]
+                )
+            values["rate"] = engine["rates"][rate_key]
             values["rules"] = EngineRuleIndex(
                 engine["rules"].get(company.id, ()), values
             )
             values["promises"] = [
                 promise
                 for promise in engine.get("promises", {}).get(company.id, ())
-                if promise.matches_order(values)
+                if promise.promise_type != "payment_terms"
+                and promise.matches_order(values)
             ]
             engine["orders"][order] = values
         return values
@@ -254,11 +240,7 @@ class SaleOrderLine(models.Model):
             quantity = self.product_uom_id._compute_quantity(
                 quantity, product.uom_id, raise_if_failure=False
             )
-        categ_ids = (
-            [int(categ_id) for categ_id in product.categ_id.parent_path.split("/")[:-1]]
-            if product.categ_id.parent_path
-            else []
-        )
+        categ_ids = category_ids(product.categ_id.parent_path)
         rules = order_values["rules"].matching_rules(
             product.id, product.product_tmpl_id.id, categ_ids, quantity
         )

@@ -2,12 +2,12 @@ from markupsafe import Markup
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
-from odoo.fields import Domain
 from odoo.tools import (
     format_amount,
     format_date,
 )
 
+from ..tools.pricing_engine import category_ids
 from .sale_order import QUOTATION_STATES
 
 
@@ -89,53 +89,69 @@ class SaleOrder(models.Model):
                 order.payment_term_id = term
         return res
 
-    def _quote_promised_payment_terms(self):
-        """{order: the payment terms promised to its customer}, most recent
-        promise first."""
+    def _get_engine_order_values(self):
+        """What the order gives the engine and the offers, as plain values:
+        its date (in the user's time zone), currency, commercial customer and
+        its tags, pricelist, payment terms and method, team and opportunity."""
+        self.ensure_one()
+        company = self.company_id
+        partner = self.partner_id
+        return {
+            "date": fields.Date.context_today(self, self.date_order or None),
+            "currency": self.currency_id or company.currency_id,
+            "partner_id": partner.commercial_partner_id.id,
+            "tag_ids": frozenset(
+                (partner.category_id | partner.commercial_partner_id.category_id).ids
+            ),
+            "pricelist_id": self.pricelist_id.id,
+            "payment_term_id": self.payment_term_id.id,
+            "payment_method_line_id": self.preferred_payment_method_line_id.id,
+            "team_id": self.team_id.id,
+            "opportunity_id": self.opportunity_id._origin.id,
+        }
+
+    def _quote_eligible_promises(self):
+        """{order: its customer's valid promises (plain values), oldest first}."""
+        partners = self.partner_id.commercial_partner_id
+        if not partners:
+            return {}
         promises = (
             self.env["quote.promise"]
             .sudo()
-            .search(
-                Domain("promise_type", "=", "payment_terms")
-                & Domain("state", "=", "active")
-                & Domain("company_id", "in", self.company_id.ids)
-                & (
-                    Domain(
-                        "partner_id",
-                        "in",
-                        self.partner_id.commercial_partner_id.ids,
-                    )
-                    | Domain("lead_id", "in", self.opportunity_id.ids)
-                ),
-                order="date_start desc, id desc",
+            ._get_engine_promises(
+                self.company_id,
+                set(partners.ids),
+                set(self.opportunity_id._origin.ids),
             )
         )
+        return {
+            order: [
+                promise
+                for promise in promises.get(order.company_id.id, ())
+                if promise.matches_order(order._get_engine_order_values())
+            ]
+            for order in self
+        }
+
+    def _quote_promised_payment_terms(self):
+        """{order: the payment terms promised to its customer}, the most recent
+        promise first."""
         terms = {}
-        for order in self:
-            date = fields.Date.context_today(self, order.date_order or None)
-            for promise in promises:
-                if (
-                    promise.company_id == order.company_id
-                    and (
-                        promise.partner_id == order.partner_id.commercial_partner_id
-                        or (
-                            promise.lead_id
-                            and promise.lead_id == order.opportunity_id._origin
-                        )
-                    )
-                    and promise.date_start <= date
-                    and (not promise.date_end or promise.date_end >= date)
-                ):
-                    terms[order] = promise.payment_term_id
-                    break
+        for order, promises in self._quote_eligible_promises().items():
+            promised = [p for p in promises if p.promise_type == "payment_terms"]
+            if promised:
+                latest = max(promised, key=lambda p: (p.date_start, p.id))
+                terms[order] = self.env["account.payment.term"].browse(
+                    latest.payment_term_id
+                )
         return terms
 
     def _get_quote_offers(self):
-        """The offers and terms this quote's customer is eligible for: its active
-        promises, and the pricing rules shown to customers whose conditions on the
-        customer hold for it (customer, tags, pricelist, team, dates) and that
-        concern the quote's products. Used by the quote document, the quotation
-        email and the customer portal.
+        """The offers and terms this quote's customer is eligible for: its valid
+        promises, and the pricing rules shown to customers whose conditions on
+        the customer hold for it (customer, tags, pricelist, team, dates) and
+        that concern the quote's products. Used by the quote document, the
+        quotation email and the customer portal.
 
         :return: list of dicts with ``name``, ``description``, ``date_start``,
             ``date_end``, ``kind`` (``promise`` or ``rule``)
@@ -146,32 +162,15 @@ class SaleOrder(models.Model):
         # read whatever the reader's rights on promises and rules.
         self.check_access("read")
         order = self.sudo()
-        company = order.company_id
-        partner = order.partner_id.commercial_partner_id
-        if not partner:
+        if not order.partner_id:
             return []
-        date = fields.Date.context_today(order, order.date_order or None)
+        order_values = order._get_engine_order_values()
         offers = []
-        promises = (
-            self.env["quote.promise"]
-            .sudo()
-            .search(
-                Domain("company_id", "=", company.id)
-                & Domain("state", "=", "active")
-                & Domain("date_start", "<=", date)
-                & (Domain("date_end", "=", False) | Domain("date_end", ">=", date))
-                & (
-                    Domain("partner_id", "=", partner.id)
-                    | (
-                        Domain("lead_id", "=", order.opportunity_id.id)
-                        if order.opportunity_id
-                        else Domain.FALSE
-                    )
-                ),
-                order="date_start, id",
-            )
+        promises = sorted(
+            order._quote_eligible_promises().get(order, ()),
+            key=lambda p: (p.date_start, p.id),
         )
-        for promise in promises:
+        for promise in self.env["quote.promise"].sudo().browse(p.id for p in promises):
             offers.append(
                 {
                     "kind": "promise",
@@ -181,58 +180,39 @@ class SaleOrder(models.Model):
                     "date_end": promise.date_end,
                 }
             )
+        products = [
+            (
+                product.id,
+                product.product_tmpl_id.id,
+                category_ids(product.categ_id.parent_path),
+            )
+            for product in order.order_line.filtered(
+                lambda line: line._is_engine_priced()
+            ).product_id
+        ]
         rules = (
             self.env["quote.pricing.rule"]
             .sudo()
-            .search(
-                Domain("company_id", "=", company.id)
-                & Domain("customer_visible", "=", True)
-            )
+            ._get_engine_rules(order.company_id)
+            .get(order.company_id.id, ())
         )
-        if rules:
-            products = order.order_line.filtered(
-                lambda line: line._is_engine_priced()
-            ).product_id
-            categ_ids = {
-                int(categ_id)
-                for categ in products.categ_id
-                for categ_id in (categ.parent_path or "").split("/")
-                if categ_id
-            }
-            tag_ids = set((order.partner_id.category_id | partner.category_id).ids)
-            for rule in rules:
-                if not (
-                    (
-                        not rule.partner_id
-                        or rule.partner_id.commercial_partner_id == partner
-                    )
-                    and (
-                        not rule.partner_category_ids
-                        or tag_ids & set(rule.partner_category_ids.ids)
-                    )
-                    and (
-                        not rule.pricelist_id or rule.pricelist_id == order.pricelist_id
-                    )
-                    and (not rule.team_id or rule.team_id == order.team_id)
-                    and (not rule.date_start or rule.date_start <= date)
-                    and (not rule.date_end or rule.date_end >= date)
-                    and (not rule.product_id or rule.product_id in products)
-                    and (
-                        not rule.product_tmpl_id
-                        or rule.product_tmpl_id in products.product_tmpl_id
-                    )
-                    and (not rule.categ_id or rule.categ_id.id in categ_ids)
-                ):
-                    continue
-                offers.append(
-                    {
-                        "kind": "rule",
-                        "name": rule.name,
-                        "description": rule.customer_description or rule.summary,
-                        "date_start": rule.date_start,
-                        "date_end": rule.date_end,
-                    }
-                )
+        shown = [
+            rule.id
+            for rule in rules
+            if rule.customer_visible
+            and rule.matches_customer(order_values)
+            and rule.concerns_products(products)
+        ]
+        for rule in self.env["quote.pricing.rule"].sudo().browse(shown):
+            offers.append(
+                {
+                    "kind": "rule",
+                    "name": rule.name,
+                    "description": rule.customer_description or rule.summary,
+                    "date_start": rule.date_start,
+                    "date_end": rule.date_end,
+                }
+            )
         return offers
 
     def _quote_render_offers_email(self):

@@ -1,0 +1,1 @@
+# Plain Python helpers of the quote process, without the ORM.
