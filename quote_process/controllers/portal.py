@@ -4,6 +4,8 @@ from odoo.http import request
 
 from odoo.addons.sale.controllers import portal as sale_portal
 
+from ..models.sale_order import QUOTATION_STATES
+
 
 class CustomerPortal(sale_portal.CustomerPortal):
     @http.route()
@@ -18,7 +20,7 @@ class CustomerPortal(sale_portal.CustomerPortal):
             )
         except (AccessError, MissingError):
             order_sudo = request.env["sale.order"]
-        was_open = order_sudo.state in ("draft", "sent")
+        was_open = order_sudo.state in QUOTATION_STATES
         response = super().portal_quote_decline(
             order_id,
             access_token=access_token,
@@ -26,7 +28,7 @@ class CustomerPortal(sale_portal.CustomerPortal):
             **kwargs,
         )
         if was_open and order_sudo.state == "cancel":
-            order_sudo._quote_process_customer_declined()
+            order_sudo._quote_customer_declined()
         return response
 
 

@@ -10,7 +10,7 @@ class SaleOrder(models.Model):
     # ------------------------------------------------------------------
 
     @api.model
-    def _quote_process_demo_story(self):
+    def _quote_demo_story(self):
         """Create the demo quotations, each step done by the user who would do
         it in real life (so every rule of the process applies). Called once by
         demo/quote_process_demo.xml; does nothing without Odoo's demo users."""

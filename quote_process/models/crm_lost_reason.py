@@ -58,7 +58,7 @@ class CrmLostReason(models.Model):
         }
 
     @api.model
-    def _quote_process_categorise_crm_reasons(self):
+    def _quote_categorise_crm_reasons(self):
         """Give CRM's own reasons a category (run once, at installation)."""
         for xmlid, category in CRM_REASON_CATEGORIES.items():
             reason = self.env.ref(xmlid, raise_if_not_found=False)

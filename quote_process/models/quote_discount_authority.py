@@ -1,6 +1,8 @@
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
+from ..tools.formatting import format_number
+
 
 class QuoteDiscountAuthority(models.Model):
     _name = "quote.discount.authority"
@@ -59,7 +61,7 @@ class QuoteDiscountAuthority(models.Model):
             authority.display_name = self.env._(
                 "%(group)s: %(percent)s%%",
                 group=authority.group_id.display_name or "",
-                percent=f"{authority.max_deviation_percent:g}",
+                percent=format_number(self.env, authority.max_deviation_percent),
             )
 
     @api.model

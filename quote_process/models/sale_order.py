@@ -13,6 +13,15 @@ from .input_check import check_client_values
 # States in which a sales order is still a quotation.
 QUOTATION_STATES = ("draft", "sent")
 
+# Approval states that hold a quote back from the customer (send, print, sign,
+# pay, confirm); an approver may approve a quote in any of them, a rejected one
+# included (the approver changed their mind).
+APPROVAL_BLOCKING_STATES = ("required", "pending", "rejected")
+# Approval states in which the salesperson may ask for an approval.
+APPROVAL_REQUESTABLE_STATES = ("required", "rejected")
+# Approval states in which an approver may reject the prices.
+APPROVAL_REJECTABLE_STATES = ("required", "pending")
+
 # Computed on the server from the lines: ignored in client values, or a quote
 # could hide how far below the engine price it goes.
 APPROVAL_COMPUTED_FIELDS = ("max_deviation_percent", "approval_state")
@@ -36,7 +45,7 @@ class SaleOrder(models.Model):
             lambda order: order.state in ("sent", "sale")
         )._quote_check_can_proceed(states=("sent", "sale"))
         if not self.env.su:
-            orders._quote_process_check_lost_on_create()
+            orders._quote_check_lost_on_create()
         orders._quote_followup_after_create()
         orders._quote_check_conflict_policy()
         return orders
@@ -54,17 +63,17 @@ class SaleOrder(models.Model):
             self._quote_check_can_proceed()
         self._quote_followup_check_system_fields(vals)
         if not self.env.su:
-            self._quote_process_check_lost_write(vals)
+            self._quote_check_lost_write(vals)
         restored = self.browse()
         if vals.get("state") and vals["state"] != "cancel":
-            restored = self.filtered(lambda order: order._quote_process_is_lost())
+            restored = self.filtered(lambda order: order._quote_is_lost())
         lost_reasons = {order.id: order.lost_reason_id for order in restored}
         followup_changes = self._quote_followup_before_write(vals)
         res = super().write(vals)
         if vals.get("state") == "cancel":
-            self._quote_process_date_losses()
+            self._quote_date_losses()
         if restored:
-            restored._quote_process_clear_loss(lost_reasons)
+            restored._quote_clear_loss(lost_reasons)
         self._quote_followup_after_write(followup_changes)
         if {"partner_id", "user_id", "company_id"} & set(vals):
             self._quote_check_conflict_policy()
@@ -73,5 +82,5 @@ class SaleOrder(models.Model):
     def _action_cancel(self):
         # Refuse before the cancellation touches invoices, pickings or rewards.
         if not self.env.su:
-            self._quote_process_check_lost_write({"state": "cancel"})
+            self._quote_check_lost_write({"state": "cancel"})
         return super()._action_cancel()

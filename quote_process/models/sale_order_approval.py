@@ -8,7 +8,13 @@ from odoo.tools import (
     html_escape,
 )
 
-from .sale_order import QUOTATION_STATES
+from ..tools.formatting import format_number
+from .sale_order import (
+    APPROVAL_BLOCKING_STATES,
+    APPROVAL_REJECTABLE_STATES,
+    APPROVAL_REQUESTABLE_STATES,
+    QUOTATION_STATES,
+)
 
 # Set by the approval actions only.
 APPROVAL_FIELDS = {
@@ -198,12 +204,7 @@ class SaleOrder(models.Model):
             approvers = order._quote_get_approvers()
             order.quote_approver_ids = approvers
             order.can_approve_quote = (
-                order.approval_state
-                in (
-                    "required",
-                    "pending",
-                    "rejected",
-                )
+                order.approval_state in APPROVAL_BLOCKING_STATES
                 and self.env.user in approvers
             )
 
@@ -247,7 +248,7 @@ class SaleOrder(models.Model):
             if order.state not in states:
                 continue
             order.invalidate_recordset(["max_deviation_percent", "approval_state"])
-            if order._quote_get_approval_state() in ("required", "pending", "rejected"):
+            if order._quote_get_approval_state() in APPROVAL_BLOCKING_STATES:
                 blocked |= order
         return blocked
 
@@ -267,7 +268,7 @@ class SaleOrder(models.Model):
             who = self.env._(
                 "nobody yet: ask an administrator to give a role a discount "
                 "authority of at least %(percent)s%%",
-                percent=f"{order.max_deviation_percent:.2f}",
+                percent=format_number(self.env, order.max_deviation_percent),
             )
         raise UserError(
             self.env._(
@@ -277,8 +278,8 @@ class SaleOrder(models.Model):
                 "prices are approved (status: %(status)s). Request approval; it can "
                 "be approved by: %(who)s.",
                 order=order.name,
-                percent=f"{order.max_deviation_percent:.2f}",
-                authority=f"{order._quote_salesperson_authority():g}",
+                percent=format_number(self.env, order.max_deviation_percent),
+                authority=format_number(self.env, order._quote_salesperson_authority()),
                 salesperson=order.user_id.name or self.env._("its salesperson"),
                 status=dict(
                     order._fields["approval_state"]._description_selection(self.env)
@@ -320,7 +321,7 @@ class SaleOrder(models.Model):
                 product=line.product_id.display_name,
                 price=line.currency_id.format(line._get_discounted_price()),
                 engine=line.currency_id.format(line.engine_price_unit),
-                percent=f"{line.deviation_percent:+.2f}",
+                percent=format_number(self.env, line.deviation_percent, signed=True),
                 reason=line.deviation_reason_id.name or self.env._("no reason"),
             )
             for line in self.order_line
@@ -330,7 +331,7 @@ class SaleOrder(models.Model):
 
     def action_request_approval(self):
         for order in self:
-            if order.approval_state not in ("required", "rejected"):
+            if order.approval_state not in APPROVAL_REQUESTABLE_STATES:
                 raise UserError(
                     self.env._(
                         "Quote %(order)s does not need an approval request now "
@@ -367,7 +368,7 @@ class SaleOrder(models.Model):
                     "the engine price. Ask an administrator to set one under Sales > "
                     "Configuration > Quote Process > Discount Authorities, or bring "
                     "the prices closer to the engine price.",
-                    percent=f"{self.max_deviation_percent:.2f}",
+                    percent=format_number(self.env, self.max_deviation_percent),
                 )
             )
         # The team leader first; otherwise every user who may approve.
@@ -381,7 +382,7 @@ class SaleOrder(models.Model):
                     "Approve the prices of %(order)s: up to %(percent)s%% below the "
                     "engine price.",
                     order=self.name,
-                    percent=f"{self.max_deviation_percent:.2f}",
+                    percent=format_number(self.env, self.max_deviation_percent),
                 ),
             )
         self.message_post(
@@ -391,9 +392,11 @@ class SaleOrder(models.Model):
                     "Approval requested for prices up to %(percent)s%% below the "
                     "engine price (authority of %(salesperson)s: %(authority)s%%). "
                     "Asked of: %(approvers)s.",
-                    percent=f"{self.max_deviation_percent:.2f}",
+                    percent=format_number(self.env, self.max_deviation_percent),
                     salesperson=self.user_id.name or "",
-                    authority=f"{self._quote_salesperson_authority():g}",
+                    authority=format_number(
+                        self.env, self._quote_salesperson_authority()
+                    ),
                     approvers=", ".join(notified.mapped("name")),
                 ),
                 self._quote_deviation_summary_html(),
@@ -420,7 +423,7 @@ class SaleOrder(models.Model):
                 self.env._(
                     "Your discount authority does not cover the %(percent)s%% below "
                     "the engine price of %(order)s. It can be approved by: %(who)s.",
-                    percent=f"{self.max_deviation_percent:.2f}",
+                    percent=format_number(self.env, self.max_deviation_percent),
                     order=self.name,
                     who=", ".join(self._quote_get_approvers().mapped("name"))
                     or self.env._("nobody yet"),
@@ -429,7 +432,7 @@ class SaleOrder(models.Model):
 
     def action_approve(self):
         for order in self:
-            if order.approval_state not in ("required", "pending", "rejected"):
+            if order.approval_state not in APPROVAL_BLOCKING_STATES:
                 raise UserError(
                     self.env._(
                         "Quote %(order)s has nothing to approve.", order=order.name
@@ -459,7 +462,7 @@ class SaleOrder(models.Model):
                     "Prices approved by %(name)s, up to %(percent)s%% below the "
                     "engine price:",
                     name=self.env.user.name,
-                    percent=f"{self.max_deviation_percent:.2f}",
+                    percent=format_number(self.env, self.max_deviation_percent),
                 ),
                 self._quote_deviation_summary_html(),
             ),
@@ -481,7 +484,7 @@ class SaleOrder(models.Model):
                 self.env._("Give a reason to reject the prices of a quote.")
             )
         for order in self:
-            if order.approval_state not in ("required", "pending"):
+            if order.approval_state not in APPROVAL_REJECTABLE_STATES:
                 raise UserError(
                     self.env._(
                         "Quote %(order)s has no prices awaiting approval.",

@@ -521,10 +521,9 @@ class SaleOrder(models.Model):
             Domain("state", "=", "sent")
             & Domain("quote_sent_date", "!=", False)
             & Domain("customer_response", "in", self._QUOTE_FOLLOWUP_OPEN_RESPONSES)
+            & Domain("lost_reason_id", "=", False)
             & Domain.OR(company_domains)
         )
-        if "lost_reason_id" in self._fields:
-            domain &= Domain("lost_reason_id", "=", False)
         return domain
 
     def _quote_followup_due(self, now):
@@ -545,7 +544,7 @@ class SaleOrder(models.Model):
                     order.quote_preexisting
                     and not order.company_id.quote_remind_preexisting
                 )
-                or ("lost_reason_id" in order._fields and order.lost_reason_id)
+                or order.lost_reason_id
             ):
                 continue
             company = order.company_id

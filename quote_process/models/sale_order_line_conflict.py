@@ -6,6 +6,8 @@ from odoo.tools import (
     format_amount,
 )
 
+from .sale_order import QUOTATION_STATES
+
 # How far back confirmed orders count for the price conflict warning.
 PRICE_CONFLICT_DAYS = 90
 
@@ -37,7 +39,7 @@ class SaleOrderLine(models.Model):
         lines = self.filtered(
             lambda line: (
                 line.order_id.partner_id
-                and line.order_id.state in ("draft", "sent")
+                and line.order_id.state in QUOTATION_STATES
                 and line._is_engine_priced()
             )
         )
@@ -54,7 +56,7 @@ class SaleOrderLine(models.Model):
             & Domain("company_id", "in", lines.company_id.ids)
             & Domain("display_type", "=", False)
             & (
-                Domain("state", "in", ["draft", "sent"])
+                Domain("state", "in", list(QUOTATION_STATES))
                 | (
                     Domain("state", "=", "sale")
                     & Domain("order_id.date_order", ">=", since)
@@ -94,7 +96,7 @@ class SaleOrderLine(models.Model):
                         "%(document)s (%(status)s): %(price)s",
                         document=other.order_id.name,
                         status=self.env._("open quotation")
-                        if other.order_id.state in ("draft", "sent")
+                        if other.order_id.state in QUOTATION_STATES
                         else self.env._("confirmed order"),
                         price=format_amount(self.env, other_price, currency),
                     )

@@ -9,6 +9,8 @@ from odoo.tools import (
     formatLang,
 )
 
+from ..tools.formatting import format_number
+
 
 class SaleOrderLine(models.Model):
     _inherit = "sale.order.line"
@@ -100,7 +102,9 @@ class SaleOrderLine(models.Model):
                     "These quote lines differ from the engine price by more than the "
                     "tolerance of %(tolerance)s%%. Select a deviation reason and write "
                     "a note on each, or reset them to the engine price:\n%(lines)s",
-                    tolerance=f"{missing[0].company_id.quote_deviation_tolerance:g}",
+                    tolerance=format_number(
+                        self.env, missing[0].company_id.quote_deviation_tolerance
+                    ),
                     lines="\n".join(
                         self.env._(
                             "- %(order)s: %(product)s at %(price)s, engine price "
@@ -109,7 +113,9 @@ class SaleOrderLine(models.Model):
                             product=line.product_id.display_name or line.name,
                             price=line.currency_id.format(line._get_discounted_price()),
                             engine=line.currency_id.format(line.engine_price_unit),
-                            percent=f"{line.deviation_percent:+.2f}",
+                            percent=format_number(
+                                self.env, line.deviation_percent, signed=True
+                            ),
                         )
                         for line in missing
                     ),

@@ -44,7 +44,7 @@ class SaleOrder(models.Model):
         """Open the wizard that marks the quotations as lost with a reason."""
         if not self:
             raise UserError(self.env._("Select the quotations to mark as lost."))
-        self._quote_process_check_can_be_lost()
+        self._quote_check_can_be_lost()
         return {
             "name": self.env._("Mark as Lost"),
             "type": "ir.actions.act_window",
@@ -61,12 +61,12 @@ class SaleOrder(models.Model):
     # ------------------------------------------------------------------
     # Business methods
     # ------------------------------------------------------------------
-    def _quote_process_is_lost(self):
+    def _quote_is_lost(self):
         """A lost quotation: cancelled and marked lost (it has a lost date)."""
         self.ensure_one()
         return self.state == "cancel" and bool(self.lost_date or self.lost_reason_id)
 
-    def _quote_process_was_sent(self):
+    def _quote_was_sent(self):
         """Whether the customer has received this quotation.
 
         True when it is in the Sent state, or when it was ever sent (its first
@@ -75,9 +75,9 @@ class SaleOrder(models.Model):
         self.ensure_one()
         if self.state == "sent":
             return True
-        return bool("quote_sent_date" in self._fields and self.quote_sent_date)
+        return bool(self.quote_sent_date)
 
-    def _quote_process_check_can_be_lost(self):
+    def _quote_check_can_be_lost(self):
         """Raise unless every order is a quotation that may be marked as lost:
         an open quotation, or a cancelled one whose reason is still missing."""
         not_open = self.filtered(
@@ -96,11 +96,11 @@ class SaleOrder(models.Model):
                 )
             )
 
-    def _quote_process_check_lost_on_create(self):
+    def _quote_check_lost_on_create(self):
         cancelled = self.filtered(
             lambda order: (
                 order.state == "cancel"
-                and order._quote_process_was_sent()
+                and order._quote_was_sent()
                 and not order.lost_reason_id
             )
         )
@@ -113,7 +113,7 @@ class SaleOrder(models.Model):
                 )
             )
 
-    def _quote_process_check_lost_write(self, vals):
+    def _quote_check_lost_write(self, vals):
         """Rules of lost quotations that hold for every write (UI, RPC, code)."""
         if not {"state", "lost_reason_id", "lost_date"} & vals.keys():
             return
@@ -123,7 +123,7 @@ class SaleOrder(models.Model):
                 lambda order: (
                     order.state in QUOTATION_STATES
                     and not order.lost_reason_id
-                    and order._quote_process_was_sent()
+                    and order._quote_was_sent()
                 )
             )
             if sent:
@@ -135,11 +135,11 @@ class SaleOrder(models.Model):
                         orders=", ".join(sent.mapped("name")),
                     )
                 )
-        lost = self.filtered(lambda order: order._quote_process_is_lost())
+        lost = self.filtered(lambda order: order._quote_is_lost())
         if not lost:
             return
         if state and state != "cancel":
-            lost._quote_process_check_can_restore()
+            lost._quote_check_can_restore()
             return
         cleared = [
             self._fields[fname].get_description(self.env)["string"]
@@ -157,7 +157,7 @@ class SaleOrder(models.Model):
                 )
             )
 
-    def _quote_process_check_can_restore(self):
+    def _quote_check_can_restore(self):
         """Only the quotation's salesperson or a sales manager restores a loss."""
         if self.env.user.has_group("sales_team.group_sale_manager"):
             return
@@ -174,7 +174,7 @@ class SaleOrder(models.Model):
                 )
             )
 
-    def _quote_process_date_losses(self):
+    def _quote_date_losses(self):
         """Date the losses recorded by a cancellation that carried a reason."""
         undated = self.filtered(
             lambda order: (
@@ -187,15 +187,12 @@ class SaleOrder(models.Model):
             {"lost_date": fields.Date.context_today(self)}
         )
 
-    def _quote_process_clear_loss(self, lost_reasons):
+    def _quote_clear_loss(self, lost_reasons):
         """Clear the loss of quotations set back to quotation, on the chatter."""
         vals = {"lost_reason_id": False, "lost_note": False, "lost_date": False}
         super().write(vals)
-        if "customer_response" in self._fields:
-            declined = self.filtered(
-                lambda order: order.customer_response == "declined"
-            )
-            super(SaleOrder, declined).write({"customer_response": "pending"})
+        declined = self.filtered(lambda order: order.customer_response == "declined")
+        super(SaleOrder, declined).write({"customer_response": "pending"})
         for order in self:
             reason = lost_reasons.get(order.id)
             body = Markup("<p>%s</p>") % self.env._(
@@ -213,15 +210,18 @@ class SaleOrder(models.Model):
             order.message_post(body=body)
         return True
 
-    def _quote_process_mark_lost(self, reason, note=False):
+    def _quote_mark_lost(self, reason, note=False):
         """Mark the quotations as lost with ``reason`` and cancel them.
 
         Callers check the user's rights first (the wizard does).
         """
-        vals = {"lost_reason_id": reason.id, "lost_note": note or False}
-        if "customer_response" in self._fields:
-            vals["customer_response"] = "declined"
-        self.write(vals)
+        self.write(
+            {
+                "lost_reason_id": reason.id,
+                "lost_note": note or False,
+                "customer_response": "declined",
+            }
+        )
         # A quotation the customer declined online keeps the day of its loss.
         self.filtered(lambda order: not order.lost_date).write(
             {"lost_date": fields.Date.context_today(self)}
@@ -238,18 +238,20 @@ class SaleOrder(models.Model):
             ["quote_process.mail_activity_record_lost_reason"],
             feedback=self.env._("Lost reason: %(reason)s", reason=reason.name),
         )
-        self._quote_process_lose_opportunities(reason, note)
+        self._quote_lose_opportunities(reason, note)
 
-    def _quote_process_customer_declined(self):
+    def _quote_customer_declined(self):
         """Record the loss of quotations the customer declined online.
 
         The customer gives no reason from the list: the quotation is dated as
         lost and its salesperson gets an activity to record the reason.
         """
-        vals = {"lost_date": fields.Date.context_today(self)}
-        if "customer_response" in self._fields:
-            vals["customer_response"] = "declined"
-        self.write(vals)
+        self.write(
+            {
+                "lost_date": fields.Date.context_today(self),
+                "customer_response": "declined",
+            }
+        )
         for order in self:
             responsible = order.user_id or order.team_id.user_id
             if not responsible:
@@ -265,7 +267,7 @@ class SaleOrder(models.Model):
             )
         return True
 
-    def _quote_process_opportunities_to_lose(self):
+    def _quote_opportunities_to_lose(self):
         """The opportunities of these quotations that have no other open
         quotation or order, are still open, and that the user may update."""
         leads = self.env["crm.lead"]
@@ -274,12 +276,12 @@ class SaleOrder(models.Model):
                 continue
             if lead.stage_id.is_won:
                 continue
-            if self._quote_process_lead_has_other_order(lead):
+            if self._quote_lead_has_other_order(lead):
                 continue
             leads |= lead
         return leads
 
-    def _quote_process_lead_has_other_order(self, lead):
+    def _quote_lead_has_other_order(self, lead):
         """Whether ``lead`` keeps an open quotation or a sales order besides
         these ones. Counted as superuser: the salesperson may not see every
         quotation of the opportunity; only a yes/no leaves this method."""
@@ -296,10 +298,10 @@ class SaleOrder(models.Model):
             )
         )
 
-    def _quote_process_lose_opportunities(self, reason, note=False):
+    def _quote_lose_opportunities(self, reason, note=False):
         """Mark lost, through CRM's own wizard, the opportunities whose last
         open quotation these were."""
-        leads = self._quote_process_opportunities_to_lose()
+        leads = self._quote_opportunities_to_lose()
         skipped = self.opportunity_id.filtered(
             lambda lead: not lead.has_access("write")
         )

@@ -21,7 +21,7 @@ class SaleOrder(models.Model):
     def action_reset_to_engine_price(self):
         """Set every line the engine prices back to the engine price, computed
         with the current rules, without discount; noted in the chatter."""
-        not_quotes = self.filtered(lambda order: order.state not in ("draft", "sent"))
+        not_quotes = self.filtered(lambda order: order.state not in QUOTATION_STATES)
         if not_quotes:
             raise UserError(
                 self.env._(

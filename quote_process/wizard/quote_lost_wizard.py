@@ -48,16 +48,16 @@ class QuoteLostWizard(models.TransientModel):
     def _compute_lost_opportunity_ids(self):
         for wizard in self:
             orders = wizard.order_ids._origin
-            wizard.lost_opportunity_ids = orders._quote_process_opportunities_to_lose()
+            wizard.lost_opportunity_ids = orders._quote_opportunities_to_lose()
 
     @api.model_create_multi
     def create(self, vals_list):
         for vals in vals_list:
             if not vals.get("lost_reason_id"):
-                raise UserError(self._quote_process_missing_reason_message())
+                raise UserError(self._quote_missing_reason_message())
         return super().create(vals_list)
 
-    def _quote_process_missing_reason_message(self):
+    def _quote_missing_reason_message(self):
         return self.env._(
             "A quotation cannot be marked as lost without a reason. Choose the "
             "lost reason that fits best."
@@ -67,11 +67,11 @@ class QuoteLostWizard(models.TransientModel):
         """Mark the wizard's quotations as lost and cancel them."""
         self.ensure_one()
         if not self.lost_reason_id:
-            raise UserError(self._quote_process_missing_reason_message())
+            raise UserError(self._quote_missing_reason_message())
         orders = self.order_ids
         if not orders:
             raise UserError(self.env._("Select the quotations to mark as lost."))
-        orders._quote_process_check_can_be_lost()
+        orders._quote_check_can_be_lost()
         orders.check_access("write")
-        orders._quote_process_mark_lost(self.lost_reason_id, self.lost_note)
+        orders._quote_mark_lost(self.lost_reason_id, self.lost_note)
         return {"type": "ir.actions.act_window_close"}

@@ -2,6 +2,8 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import is_html_empty
 
+from ..models.sale_order import QUOTATION_STATES
+
 
 class QuoteResponseWizard(models.TransientModel):
     _name = "quote.response.wizard"
@@ -45,7 +47,7 @@ class QuoteResponseWizard(models.TransientModel):
         self.ensure_one()
         orders = self.order_ids
         orders.check_access("write")
-        not_quotes = orders.filtered(lambda o: o.state not in ("draft", "sent"))
+        not_quotes = orders.filtered(lambda o: o.state not in QUOTATION_STATES)
         if not_quotes:
             raise UserError(
                 self.env._(
@@ -62,6 +64,6 @@ class QuoteResponseWizard(models.TransientModel):
                     message_type="comment",
                     subtype_xmlid="mail.mt_note",
                 )
-        if self.customer_response == "declined" and hasattr(orders, "action_mark_lost"):
+        if self.customer_response == "declined":
             return orders.action_mark_lost()
         return {"type": "ir.actions.act_window_close"}
