@@ -20,6 +20,7 @@ CRM_REASON_CATEGORIES = {
 
 
 class CrmLostReason(models.Model):
+    _name = "crm.lost.reason"
     _inherit = ["crm.lost.reason", "quote_process.input.check.mixin"]
 
     category = fields.Selection(
