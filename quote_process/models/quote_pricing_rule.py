@@ -2,6 +2,7 @@ from collections import defaultdict
 
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
+from odoo.fields import Domain
 from odoo.tools import (
     float_is_zero,
     format_amount,
@@ -426,13 +427,14 @@ class QuotePricingRule(models.Model):
     # ------------------------------------------------------------------
 
     @api.model
-    def _get_engine_rules(self, companies):
-        """Active rules of ``companies`` in evaluation order, as plain values.
+    def _get_engine_rules(self, companies, domain=None):
+        """Active rules of ``companies`` (and of ``domain``, if given) in
+        evaluation order, as plain values.
 
         :return: {company id: [EngineRule, ...]}
         """
         rules = self.search_fetch(
-            [("company_id", "in", companies.ids)],
+            Domain("company_id", "in", companies.ids) & Domain(domain or []),
             [
                 "name",
                 "company_id",
@@ -451,7 +453,6 @@ class QuotePricingRule(models.Model):
                 "adjustment_type",
                 "adjustment_value",
                 "stop_processing",
-                "customer_visible",
             ],
             order="sequence, id",
         )

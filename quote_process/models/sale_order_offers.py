@@ -124,14 +124,15 @@ class SaleOrder(models.Model):
                 set(self.opportunity_id._origin.ids),
             )
         )
-        return {
-            order: [
+        eligible = {}
+        for order in self:
+            order_values = order._get_engine_order_values()
+            eligible[order] = [
                 promise
                 for promise in promises.get(order.company_id.id, ())
-                if promise.matches_order(order._get_engine_order_values())
+                if promise.matches_order(order_values)
             ]
-            for order in self
-        }
+        return eligible
 
     def _quote_promised_payment_terms(self):
         """{order: the payment terms promised to its customer}, the most recent
@@ -193,15 +194,13 @@ class SaleOrder(models.Model):
         rules = (
             self.env["quote.pricing.rule"]
             .sudo()
-            ._get_engine_rules(order.company_id)
+            ._get_engine_rules(order.company_id, [("customer_visible", "=", True)])
             .get(order.company_id.id, ())
         )
         shown = [
             rule.id
             for rule in rules
-            if rule.customer_visible
-            and rule.matches_customer(order_values)
-            and rule.concerns_products(products)
+            if rule.matches_customer(order_values) and rule.concerns_products(products)
         ]
         for rule in self.env["quote.pricing.rule"].sudo().browse(shown):
             offers.append(

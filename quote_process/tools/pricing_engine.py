@@ -26,7 +26,6 @@ class EngineRule:
         "date_end",
         "date_start",
         "id",
-        "customer_visible",
         "min_quantity",
         "name",
         "partner_id",
@@ -60,7 +59,6 @@ class EngineRule:
         self.adjustment_type = rule.adjustment_type
         self.adjustment_value = rule.adjustment_value
         self.stop_processing = rule.stop_processing
-        self.customer_visible = rule.customer_visible
 
     def matches_customer(self, order_values):
         """Whether the conditions on the customer hold for an order (customer,
