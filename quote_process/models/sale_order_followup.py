@@ -3,10 +3,12 @@ from datetime import datetime, time, timedelta
 
 import pytz
 from markupsafe import Markup
+from psycopg2.extensions import TransactionRollbackError
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError
 from odoo.fields import Domain
+from odoo.tools import SQL
 
 _logger = logging.getLogger(__name__)
 
@@ -663,6 +665,35 @@ class SaleOrder(models.Model):
                 mail_activity_quick_update=True
             ).create(vals_list)
 
+    def _quote_followup_lock(self):
+        """Lock these quotations against concurrent runs, skipping the rows
+        another run holds.
+
+        The lock is the first statement of a fresh transaction. When another
+        run commits some of these rows while the lock is taken, PostgreSQL
+        refuses it (repeatable read): like the workers of ``ir.cron``, the
+        transaction is rolled back, which loses nothing, and the lock is taken
+        once more on a snapshot that sees what that run committed.
+
+        :return: the quotations locked"""
+        query = SQL(
+            "SELECT id FROM sale_order WHERE id IN %s FOR NO KEY UPDATE SKIP LOCKED",
+            tuple(self.ids),
+        )
+        for _attempt in range(2):
+            try:
+                self.env.cr.execute(query, log_exceptions=False)
+            except TransactionRollbackError:
+                self.env.cr.rollback()
+                continue
+            locked = {order_id for (order_id,) in self.env.cr.fetchall()}
+            return self.browse([i for i in self.ids if i in locked])
+        _logger.info(
+            "Follow-up: %s quotations are being reminded by another run, skipped",
+            len(self),
+        )
+        return self.browse()
+
     def _quote_followup_process_batch(self, now):
         """Remind on a batch of locked quotations; one failing quotation does
         not stop the others and is not recorded as reminded.
@@ -716,9 +747,7 @@ class SaleOrder(models.Model):
             chunk = ids[start : start + batch_size]
             # the lock is the first statement of a fresh transaction: rows another
             # run holds are skipped, rows it committed are seen as reminded
-            locked = orders_sudo.browse(chunk).try_lock_for_update(
-                allow_referencing=True
-            )
+            locked = orders_sudo.browse(chunk)._quote_followup_lock()
             self.env.invalidate_all()
             if locked:
                 reminded += locked._quote_followup_process_batch(now)

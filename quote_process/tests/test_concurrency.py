@@ -143,6 +143,26 @@ class TestConcurrency(TransactionCase):
         finally:
             self._cleanup(ids, customer.id, product.id)
 
+    def test_lock_refused_by_a_concurrent_commit_is_taken_again(self):
+        """Another run commits a quotation after this run's snapshot was
+        taken: PostgreSQL refuses the lock, the run starts a fresh
+        transaction and locks it then, instead of failing."""
+        with self._env() as env:
+            orders, customer, product = self._make_quotes(env, 1)
+            ids = orders.ids
+        try:
+            with self._env() as late, self._env() as early:
+                # the first query fixes this transaction's snapshot
+                early["sale.order"].browse(ids).mapped("name")
+                late["sale.order"].browse(ids).write({"note": "Seen by a customer"})
+                late.cr.commit()
+                locked = early["sale.order"].browse(ids)._quote_followup_lock()
+                self.assertEqual(locked.ids, ids)
+                early.invalidate_all()
+                self.assertEqual(str(locked.note), "<p>Seen by a customer</p>")
+        finally:
+            self._cleanup(ids, customer.id, product.id)
+
     def test_approval_racing_price_change(self):
         """The manager approves 20% below the engine price while the
         salesperson lowers the price to 28% below: whatever the order, the
