@@ -66,7 +66,7 @@ class SaleOrder(models.Model):
             self._quote_check_lost_write(vals)
         restored = self.browse()
         if vals.get("state") and vals["state"] != "cancel":
-            restored = self.filtered(lambda order: order._quote_is_lost())
+            restored = self.filtered(lambda order: order.quote_outcome == "lost")
         lost_reasons = {order.id: order.lost_reason_id for order in restored}
         followup_changes = self._quote_followup_before_write(vals)
         res = super().write(vals)

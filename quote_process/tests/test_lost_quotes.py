@@ -314,6 +314,40 @@ class TestLostQuotes(LostQuoteCommon):
         new_reason = self.env["crm.lost.reason"].create({"name": "Moved abroad"})
         self.assertEqual(new_reason.category, "other")
 
+    def test_one_definition_of_lost(self):
+        """The quotation, the analysis, the reason's count and the Lost filter
+        agree on which quotations are lost: cancelled with a reason (an import
+        that dates nothing) or dated lost (declined online), never withdrawn."""
+        with_reason = self._create_quote(
+            self.sales_manager,
+            10.0,
+            state="cancel",
+            lost_reason_id=self.reason_budget.id,
+        )
+        self.assertFalse(with_reason.lost_date)
+        declined = self._create_quote(self.salesman, 20.0)
+        declined.with_user(self.salesman).action_cancel()
+        declined.sudo().lost_date = "2026-03-05"
+        withdrawn = self._create_quote(self.salesman, 30.0)
+        withdrawn.with_user(self.salesman).action_cancel()
+        orders = with_reason | declined | withdrawn
+        self.assertEqual(orders.mapped("quote_outcome"), ["lost", "lost", "withdrawn"])
+        rows = self.env["quote.analysis"].search([("order_id", "in", orders.ids)])
+        self.assertEqual(rows.order_id, with_reason | declined)
+        self.assertEqual(set(rows.mapped("outcome")), {"lost"})
+        self.assertEqual(sum(rows.mapped("lost_count")), 2)
+        self.assertEqual(self.reason_budget.quote_count, 1)
+        lost_filter = self.env.ref(
+            "quote_process.sale_order_view_search_inherit_quotation_lost"
+        )
+        self.assertIn("quote_outcome", lost_filter.arch)
+        self.assertEqual(
+            self.env["sale.order"].search(
+                [("id", "in", orders.ids), ("quote_outcome", "=", "lost")]
+            ),
+            with_reason | declined,
+        )
+
     def test_reason_counts_lost_quotes(self):
         order = self._sent_quote()
         self._mark_lost(order, self.salesman, self.reason_budget)
