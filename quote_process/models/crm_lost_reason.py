@@ -38,6 +38,10 @@ class CrmLostReason(models.Model):
         help="Number of lost quotations with this reason that you may see.",
     )
 
+    # ------------------------------------------------------------------
+    # Computes and searches
+    # ------------------------------------------------------------------
+
     def _compute_quote_count(self):
         quote_data = self.env["sale.order"]._read_group(
             self._quote_lost_quotes_domain(),
@@ -48,8 +52,9 @@ class CrmLostReason(models.Model):
         for reason in self:
             reason.quote_count = mapped_data.get(reason.id, 0)
 
-    def _quote_lost_quotes_domain(self):
-        return [("lost_reason_id", "in", self.ids), ("quote_outcome", "=", "lost")]
+    # ------------------------------------------------------------------
+    # Actions
+    # ------------------------------------------------------------------
 
     def action_lost_quotes(self):
         return {
@@ -60,6 +65,13 @@ class CrmLostReason(models.Model):
             "domain": self._quote_lost_quotes_domain(),
             "context": {"create": False},
         }
+
+    # ------------------------------------------------------------------
+    # Business methods
+    # ------------------------------------------------------------------
+
+    def _quote_lost_quotes_domain(self):
+        return [("lost_reason_id", "in", self.ids), ("quote_outcome", "=", "lost")]
 
     @api.model
     def _quote_categorise_crm_reasons(self):

@@ -213,8 +213,23 @@ class QuoteAnalysis(models.Model):
     )
 
     # ------------------------------------------------------------------
+    # Actions
+    # ------------------------------------------------------------------
+
+    @api.readonly
+    def action_open_order(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": "sale.order",
+            "views": [[False, "form"]],
+            "res_id": self.order_id.id,
+        }
+
+    # ------------------------------------------------------------------
     # SQL
     # ------------------------------------------------------------------
+
     def _case_value_or_one(self, value):
         return f"CASE COALESCE({value}, 0) WHEN 0 THEN 1.0 ELSE {value} END"
 
@@ -311,13 +326,3 @@ class QuoteAnalysis(models.Model):
     @property
     def _table_query(self):
         return self._query()
-
-    @api.readonly
-    def action_open_order(self):
-        self.ensure_one()
-        return {
-            "type": "ir.actions.act_window",
-            "res_model": "sale.order",
-            "views": [[False, "form"]],
-            "res_id": self.order_id.id,
-        }
