@@ -1,9 +1,9 @@
 """Quotations of the quote process: the model-wide create, write and cancel.
 
 Each capability has a file of its own (``sale_order_approval.py``,
-``sale_order_followup.py``, ``sale_order_lost.py``, ``sale_order_offers.py``,
-``sale_order_conflict.py``); this file decides the order in which their steps
-run on create and write.
+``sale_order_followup.py`` and its reminder ``sale_order_reminder.py``,
+``sale_order_lost.py``, ``sale_order_offers.py``, ``sale_order_conflict.py``);
+this file decides the order in which their steps run on create and write.
 """
 
 from odoo import api, models

@@ -122,7 +122,7 @@ class TestConcurrency(TransactionCase):
                     barrier.wait(timeout=60)
                     return env["sale.order"]._cron_remind_overdue_quotes(batch_size=2)
 
-            with mute_logger("odoo.addons.quote_process.models.sale_order_followup"):
+            with mute_logger("odoo.addons.quote_process.models.sale_order_reminder"):
                 results = self._run_in_threads(worker, worker)
             for result in results:
                 self.assertNotIsInstance(result, Exception, result)

@@ -11,7 +11,7 @@ from odoo.tools import mute_logger
 from .common import QuoteProcessCommon
 
 SENT_AT = datetime(2025, 3, 3, 9, 0)  # Monday, 10:00 in Brussels
-LOGGER = "odoo.addons.quote_process.models.sale_order_followup"
+LOGGER = "odoo.addons.quote_process.models.sale_order_reminder"
 
 
 @tagged("post_install", "-at_install")
