@@ -25,7 +25,7 @@ class TestLostQuotes(LostQuoteCommon):
     @freeze_time("2026-03-05 10:00:00")
     def test_wizard_one_quote(self):
         order = self._sent_quote()
-        self._mark_lost(
+        self.mark_lost(
             order, self.salesman, self.reason_price, "Competitor offered 8% less"
         )
         self.assertEqual(order.state, "cancel")
@@ -140,12 +140,12 @@ class TestLostQuotes(LostQuoteCommon):
         lead = self._create_opportunity(self.salesman)
         first = self._sent_quote(opportunity_id=lead.id)
         second = self._create_quote(self.salesman, 150.0, opportunity_id=lead.id)
-        self._mark_lost(first, self.salesman, self.reason_price)
+        self.mark_lost(first, self.salesman, self.reason_price)
         self.assertEqual(first.state, "cancel")
         self.assertTrue(lead.active)
         self.assertFalse(lead.lost_reason_id)
         # Losing the last open one loses the opportunity.
-        self._mark_lost(second, self.salesman, self.reason_speed)
+        self.mark_lost(second, self.salesman, self.reason_speed)
         self.assertFalse(lead.active)
         self.assertEqual(lead.lost_reason_id, self.reason_speed)
 
@@ -161,14 +161,14 @@ class TestLostQuotes(LostQuoteCommon):
             .with_user(self.salesman)
             .search([("id", "=", colleague_quote.id)])
         )
-        self._mark_lost(order, self.salesman, self.reason_price)
+        self.mark_lost(order, self.salesman, self.reason_price)
         self.assertTrue(lead.active)
 
     def test_opportunity_kept_when_won_by_another_order(self):
         lead = self._create_opportunity(self.salesman)
         order = self._sent_quote(opportunity_id=lead.id)
         self._create_quote(self.salesman, 90.0, opportunity_id=lead.id).action_confirm()
-        self._mark_lost(order, self.salesman, self.reason_price)
+        self.mark_lost(order, self.salesman, self.reason_price)
         self.assertTrue(lead.active)
 
     def test_opportunity_lost_once_for_many_quotes(self):
@@ -176,7 +176,7 @@ class TestLostQuotes(LostQuoteCommon):
         orders = self._sent_quote(opportunity_id=lead.id) | self._sent_quote(
             amount=250.0, opportunity_id=lead.id
         )
-        self._mark_lost(orders, self.salesman, self.reason_price)
+        self.mark_lost(orders, self.salesman, self.reason_price)
         self.assertFalse(lead.active)
         self.assertEqual(lead.lost_reason_id, self.reason_price)
 
@@ -244,7 +244,7 @@ class TestLostQuotes(LostQuoteCommon):
     # ------------------------------------------------------------------
     def test_lost_reason_cannot_be_cleared(self):
         order = self._sent_quote()
-        self._mark_lost(order, self.salesman, self.reason_price)
+        self.mark_lost(order, self.salesman, self.reason_price)
         for user in (self.salesman, self.sales_manager):
             with self.assertRaisesRegex(UserError, "cannot be cleared"):
                 order.with_user(user).write({"lost_reason_id": False})
@@ -257,7 +257,7 @@ class TestLostQuotes(LostQuoteCommon):
 
     def test_restore_to_draft_by_owner(self):
         order = self._sent_quote()
-        self._mark_lost(order, self.salesman, self.reason_price, "Too pricey")
+        self.mark_lost(order, self.salesman, self.reason_price, "Too pricey")
         order.with_user(self.salesman).action_draft()
         self.assertEqual(order.state, "draft")
         self.assertFalse(order.lost_reason_id)
@@ -270,12 +270,12 @@ class TestLostQuotes(LostQuoteCommon):
         row = self.env["quote.analysis"].search([("order_id", "=", order.id)])
         self.assertEqual(row.outcome, "open")
         # It can be lost again.
-        self._mark_lost(order, self.salesman, self.reason_speed)
+        self.mark_lost(order, self.salesman, self.reason_speed)
         self.assertEqual(order.lost_reason_id, self.reason_speed)
 
     def test_restore_to_draft_by_manager_only_for_others(self):
         order = self._sent_quote()
-        self._mark_lost(order, self.salesman, self.reason_price)
+        self.mark_lost(order, self.salesman, self.reason_price)
         with self.assertRaisesRegex(UserError, "Only the salesperson"):
             order.with_user(self.salesman_all).action_draft()
         with self.assertRaisesRegex(UserError, "Only the salesperson"):
@@ -289,7 +289,7 @@ class TestLostQuotes(LostQuoteCommon):
     def test_restore_mentions_lost_opportunity(self):
         lead = self._create_opportunity(self.salesman)
         order = self._sent_quote(opportunity_id=lead.id)
-        self._mark_lost(order, self.salesman, self.reason_price)
+        self.mark_lost(order, self.salesman, self.reason_price)
         self.assertFalse(lead.active)
         order.with_user(self.salesman).action_draft()
         self.assertIn("still marked as lost", self._messages(order))
@@ -350,7 +350,7 @@ class TestLostQuotes(LostQuoteCommon):
 
     def test_reason_counts_lost_quotes(self):
         order = self._sent_quote()
-        self._mark_lost(order, self.salesman, self.reason_budget)
+        self.mark_lost(order, self.salesman, self.reason_budget)
         reason = self.reason_budget.with_user(self.salesman)
         self.assertEqual(reason.quote_count, 1)
         action = reason.action_lost_quotes()
