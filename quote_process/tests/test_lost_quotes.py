@@ -32,8 +32,7 @@ class TestLostQuotes(LostQuoteCommon):
         self.assertEqual(order.lost_reason_id, self.reason_price)
         self.assertEqual(order.lost_note, "Competitor offered 8% less")
         self.assertEqual(str(order.lost_date), "2026-03-05")
-        if "customer_response" in order._fields:
-            self.assertEqual(order.customer_response, "declined")
+        self.assertEqual(order.customer_response, "declined")
         messages = self._messages(order)
         self.assertIn("Quotation lost: Our price was higher", messages)
         self.assertIn("Competitor offered 8% less", messages)
@@ -208,8 +207,6 @@ class TestLostQuotes(LostQuoteCommon):
         self.assertTrue(order.lost_date)
 
     def test_cancel_ever_sent_quote_needs_the_wizard(self):
-        if "quote_sent_date" not in self.env["sale.order"]._fields:
-            self.skipTest("The sending date of quotations is not recorded.")
         order = self._sent_quote()
         order.with_user(self.salesman).action_draft()
         self.assertEqual(order.state, "draft")
@@ -229,8 +226,6 @@ class TestLostQuotes(LostQuoteCommon):
         )
 
     def test_create_cancelled_sent_quote_refused(self):
-        if "quote_sent_date" not in self.env["sale.order"]._fields:
-            self.skipTest("The sending date of quotations is not recorded.")
         with self.assertRaisesRegex(UserError, "lost reason"):
             self._create_quote(
                 self.sales_manager,
@@ -263,8 +258,7 @@ class TestLostQuotes(LostQuoteCommon):
         self.assertFalse(order.lost_reason_id)
         self.assertFalse(order.lost_note)
         self.assertFalse(order.lost_date)
-        if "customer_response" in order._fields:
-            self.assertNotEqual(order.customer_response, "declined")
+        self.assertNotEqual(order.customer_response, "declined")
         self.assertIn("the loss", self._messages(order))
         # Back in the analysis as an open quotation.
         row = self.env["quote.analysis"].search([("order_id", "=", order.id)])
