@@ -622,12 +622,12 @@ class TestFollowupReminder(TestFollowupCommon):
         locked = self._sent_quote()
         free = self._sent_quote()
         SaleOrder = type(self.env["sale.order"])
-        original = SaleOrder.try_lock_for_update
+        original = SaleOrder._quote_followup_lock
 
-        def lock_all_but(records, **kwargs):
-            return original(records, **kwargs) - locked
+        def lock_all_but(records):
+            return original(records) - locked
 
-        with patch.object(SaleOrder, "try_lock_for_update", lock_all_but):
+        with patch.object(SaleOrder, "_quote_followup_lock", lock_all_but):
             self._run_cron(datetime(2025, 3, 13, 9, 0))
         self.assertEqual(locked.reminder_count, 0)
         self.assertEqual(free.reminder_count, 1)
