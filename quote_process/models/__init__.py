@@ -6,6 +6,7 @@ from . import quote_discount_authority
 from . import sale_order
 from . import sale_order_approval
 from . import sale_order_followup
+from . import sale_order_reminder
 from . import sale_order_lost
 from . import sale_order_offers
 from . import sale_order_conflict

@@ -38,9 +38,13 @@ class CrmLostReason(models.Model):
         help="Number of lost quotations with this reason that you may see.",
     )
 
+    # ------------------------------------------------------------------
+    # Computes and searches
+    # ------------------------------------------------------------------
+
     def _compute_quote_count(self):
         quote_data = self.env["sale.order"]._read_group(
-            [("lost_reason_id", "in", self.ids), ("state", "=", "cancel")],
+            self._quote_lost_quotes_domain(),
             ["lost_reason_id"],
             ["__count"],
         )
@@ -48,15 +52,26 @@ class CrmLostReason(models.Model):
         for reason in self:
             reason.quote_count = mapped_data.get(reason.id, 0)
 
+    # ------------------------------------------------------------------
+    # Actions
+    # ------------------------------------------------------------------
+
     def action_lost_quotes(self):
         return {
             "name": self.env._("Lost Quotations"),
             "type": "ir.actions.act_window",
             "res_model": "sale.order",
             "view_mode": "list,form",
-            "domain": [("lost_reason_id", "in", self.ids), ("state", "=", "cancel")],
+            "domain": self._quote_lost_quotes_domain(),
             "context": {"create": False},
         }
+
+    # ------------------------------------------------------------------
+    # Business methods
+    # ------------------------------------------------------------------
+
+    def _quote_lost_quotes_domain(self):
+        return [("lost_reason_id", "in", self.ids), ("quote_outcome", "=", "lost")]
 
     @api.model
     def _quote_categorise_crm_reasons(self):

@@ -188,7 +188,7 @@ class QuotePricingRule(models.Model):
     )
 
     # ------------------------------------------------------------------
-    # Computes
+    # Computes and searches
     # ------------------------------------------------------------------
 
     @api.depends(
@@ -225,6 +225,119 @@ class QuotePricingRule(models.Model):
             if rule.stop_processing:
                 text += " " + self.env._("No later rule is applied after this one.")
             rule.summary = text
+
+    # ------------------------------------------------------------------
+    # Constraints and onchanges
+    # ------------------------------------------------------------------
+
+    @api.constrains("adjustment_type", "adjustment_value")
+    def _check_adjustment(self):
+        digits = self.env["decimal.precision"].precision_get("Product Price")
+        for rule in self:
+            value = rule.adjustment_value
+            if rule.adjustment_type == "percent" and value < -100:
+                raise ValidationError(
+                    self.env._(
+                        "Rule %(rule)s lowers the price by more than 100%%. Enter a "
+                        "percentage of -100 or more.",
+                        rule=rule.name,
+                    )
+                )
+            if rule.adjustment_type == "fixed_price" and value < 0:
+                raise ValidationError(
+                    self.env._(
+                        "Rule %(rule)s sets a negative unit price. Enter a fixed "
+                        "price of 0 or more.",
+                        rule=rule.name,
+                    )
+                )
+            if rule.adjustment_type in ("percent", "fixed_amount") and float_is_zero(
+                value, precision_digits=digits
+            ):
+                raise ValidationError(
+                    self.env._(
+                        "Rule %(rule)s does not change the price. Enter the "
+                        "adjustment, e.g. -5 for 5%% off or 10 for 10 more per unit.",
+                        rule=rule.name,
+                    )
+                )
+
+    @api.constrains("date_start", "date_end")
+    def _check_dates(self):
+        for rule in self:
+            if rule.date_start and rule.date_end and rule.date_end < rule.date_start:
+                raise ValidationError(
+                    self.env._(
+                        "Rule %(rule)s ends on %(end)s, before it starts on %(start)s. "
+                        "Enter an end date on or after the start date.",
+                        rule=rule.name,
+                        start=format_date(self.env, rule.date_start),
+                        end=format_date(self.env, rule.date_end),
+                    )
+                )
+
+    @api.constrains("min_quantity")
+    def _check_min_quantity(self):
+        for rule in self:
+            if rule.min_quantity < 0:
+                raise ValidationError(
+                    self.env._(
+                        "Rule %(rule)s has a negative minimum quantity. Enter 0 (any "
+                        "quantity) or more.",
+                        rule=rule.name,
+                    )
+                )
+
+    @api.constrains("company_id", "pricelist_id")
+    def _check_pricelist_company(self):
+        for rule in self:
+            pricelist_company = rule.pricelist_id.company_id
+            if pricelist_company and pricelist_company != rule.company_id:
+                raise ValidationError(
+                    self.env._(
+                        "Rule %(rule)s belongs to %(rule_company)s but its pricelist "
+                        "%(pricelist)s belongs to %(pricelist_company)s. Choose a "
+                        "pricelist of %(rule_company)s or a shared one, or create the "
+                        "rule in %(pricelist_company)s.",
+                        rule=rule.name,
+                        rule_company=rule.company_id.name,
+                        pricelist=rule.pricelist_id.display_name,
+                        pricelist_company=pricelist_company.name,
+                    )
+                )
+
+    @api.constrains("product_id", "product_tmpl_id")
+    def _check_product_variant(self):
+        for rule in self:
+            if (
+                rule.product_id
+                and rule.product_tmpl_id
+                and rule.product_id.product_tmpl_id != rule.product_tmpl_id
+            ):
+                raise ValidationError(
+                    self.env._(
+                        "Rule %(rule)s can never apply: variant %(variant)s is not a "
+                        "variant of product %(product)s. Clear one of the two.",
+                        rule=rule.name,
+                        variant=rule.product_id.display_name,
+                        product=rule.product_tmpl_id.display_name,
+                    )
+                )
+
+    # Onchanges are conveniences only: the engine never relies on them.
+    @api.onchange("product_id")
+    def _onchange_product_id(self):
+        if self.product_id:
+            self.product_tmpl_id = self.product_id.product_tmpl_id
+
+    @api.onchange("product_tmpl_id")
+    def _onchange_product_tmpl_id(self):
+        if self.product_id and self.product_id.product_tmpl_id != self.product_tmpl_id:
+            self.product_id = False
+
+    # ------------------------------------------------------------------
+    # Business methods
+    # ------------------------------------------------------------------
 
     def _summary_effect(self):
         self.ensure_one()
@@ -324,108 +437,6 @@ class QuotePricingRule(models.Model):
             )
         return conditions
 
-    # ------------------------------------------------------------------
-    # Constraints
-    # ------------------------------------------------------------------
-
-    @api.constrains("adjustment_type", "adjustment_value")
-    def _check_adjustment(self):
-        digits = self.env["decimal.precision"].precision_get("Product Price")
-        for rule in self:
-            value = rule.adjustment_value
-            if rule.adjustment_type == "percent" and value < -100:
-                raise ValidationError(
-                    self.env._(
-                        "Rule %(rule)s lowers the price by more than 100%%. Enter a "
-                        "percentage of -100 or more.",
-                        rule=rule.name,
-                    )
-                )
-            if rule.adjustment_type == "fixed_price" and value < 0:
-                raise ValidationError(
-                    self.env._(
-                        "Rule %(rule)s sets a negative unit price. Enter a fixed "
-                        "price of 0 or more.",
-                        rule=rule.name,
-                    )
-                )
-            if rule.adjustment_type in ("percent", "fixed_amount") and float_is_zero(
-                value, precision_digits=digits
-            ):
-                raise ValidationError(
-                    self.env._(
-                        "Rule %(rule)s does not change the price. Enter the "
-                        "adjustment, e.g. -5 for 5%% off or 10 for 10 more per unit.",
-                        rule=rule.name,
-                    )
-                )
-
-    @api.constrains("date_start", "date_end")
-    def _check_dates(self):
-        for rule in self:
-            if rule.date_start and rule.date_end and rule.date_end < rule.date_start:
-                raise ValidationError(
-                    self.env._(
-                        "Rule %(rule)s ends on %(end)s, before it starts on %(start)s. "
-                        "Enter an end date on or after the start date.",
-                        rule=rule.name,
-                        start=format_date(self.env, rule.date_start),
-                        end=format_date(self.env, rule.date_end),
-                    )
-                )
-
-    @api.constrains("min_quantity")
-    def _check_min_quantity(self):
-        for rule in self:
-            if rule.min_quantity < 0:
-                raise ValidationError(
-                    self.env._(
-                        "Rule %(rule)s has a negative minimum quantity. Enter 0 (any "
-                        "quantity) or more.",
-                        rule=rule.name,
-                    )
-                )
-
-    @api.constrains("company_id", "pricelist_id")
-    def _check_pricelist_company(self):
-        for rule in self:
-            pricelist_company = rule.pricelist_id.company_id
-            if pricelist_company and pricelist_company != rule.company_id:
-                raise ValidationError(
-                    self.env._(
-                        "Rule %(rule)s belongs to %(rule_company)s but its pricelist "
-                        "%(pricelist)s belongs to %(pricelist_company)s. Choose a "
-                        "pricelist of %(rule_company)s or a shared one, or create the "
-                        "rule in %(pricelist_company)s.",
-                        rule=rule.name,
-                        rule_company=rule.company_id.name,
-                        pricelist=rule.pricelist_id.display_name,
-                        pricelist_company=pricelist_company.name,
-                    )
-                )
-
-    @api.constrains("product_id", "product_tmpl_id")
-    def _check_product_variant(self):
-        for rule in self:
-            if (
-                rule.product_id
-                and rule.product_tmpl_id
-                and rule.product_id.product_tmpl_id != rule.product_tmpl_id
-            ):
-                raise ValidationError(
-                    self.env._(
-                        "Rule %(rule)s can never apply: variant %(variant)s is not a "
-                        "variant of product %(product)s. Clear one of the two.",
-                        rule=rule.name,
-                        variant=rule.product_id.display_name,
-                        product=rule.product_tmpl_id.display_name,
-                    )
-                )
-
-    # ------------------------------------------------------------------
-    # Engine
-    # ------------------------------------------------------------------
-
     @api.model
     def _get_engine_rules(self, companies, domain=None):
         """Active rules of ``companies`` (and of ``domain``, if given) in
@@ -461,17 +472,3 @@ class QuotePricingRule(models.Model):
         for position, rule in enumerate(rules):
             by_company[rule.company_id.id].append(EngineRule(rule, position))
         return by_company
-
-    # ------------------------------------------------------------------
-    # Onchanges (conveniences only, the engine never relies on them)
-    # ------------------------------------------------------------------
-
-    @api.onchange("product_id")
-    def _onchange_product_id(self):
-        if self.product_id:
-            self.product_tmpl_id = self.product_id.product_tmpl_id
-
-    @api.onchange("product_tmpl_id")
-    def _onchange_product_tmpl_id(self):
-        if self.product_id and self.product_id.product_tmpl_id != self.product_tmpl_id:
-            self.product_id = False

@@ -179,7 +179,7 @@ class QuotePromise(models.Model):
     _engine_idx = models.Index("(partner_id, company_id) WHERE state = 'active'")
 
     # ------------------------------------------------------------------
-    # Computes
+    # Computes and searches
     # ------------------------------------------------------------------
 
     @api.depends("lead_id")
@@ -212,49 +212,8 @@ class QuotePromise(models.Model):
         for promise in self:
             promise.summary = promise._get_customer_text()
 
-    def _get_customer_text(self):
-        """The promise as the customer reads it."""
-        self.ensure_one()
-        _ = self.env._
-        if self.promise_type == "percent":
-            text = _(
-                "%(percent)s%% off",
-                percent=format_number(self.env, self.discount_percent),
-            )
-        elif self.promise_type == "fixed_price":
-            text = _(
-                "a unit price of %(price)s",
-                price=format_amount(
-                    self.env,
-                    self.fixed_price,
-                    self.currency_id or self.env.company.currency_id,
-                ),
-            )
-        else:
-            text = _(
-                "payment terms: %(terms)s",
-                terms=self.payment_term_id.name or "",
-            )
-        if self.product_id:
-            text = _(
-                "%(offer)s on %(scope)s", offer=text, scope=self.product_id.display_name
-            )
-        elif self.categ_id:
-            text = _(
-                "%(offer)s on all %(scope)s products",
-                offer=text,
-                scope=self.categ_id.name,
-            )
-        if self.min_quantity:
-            text = _(
-                "%(offer)s, from %(quantity)s units",
-                offer=text,
-                quantity=format_number(self.env, self.min_quantity),
-            )
-        return text
-
     # ------------------------------------------------------------------
-    # Constraints
+    # Constraints and onchanges
     # ------------------------------------------------------------------
 
     @api.constrains(
@@ -341,6 +300,70 @@ class QuotePromise(models.Model):
             self._reprice_draft_quotes()
         return res
 
+    # ------------------------------------------------------------------
+    # Actions
+    # ------------------------------------------------------------------
+
+    def action_cancel(self):
+        """Withdraw the promises: they no longer apply to quotes."""
+        to_cancel = self.filtered(lambda p: p.state != "cancelled")
+        # The write access of the user on each promise is checked here; the
+        # status itself is only written by this action and the expiry.
+        to_cancel.check_access("write")
+        to_cancel.sudo().state = "cancelled"
+        for promise in to_cancel.filtered("lead_id"):
+            promise.lead_id.message_post(
+                body=self.env._("Promise cancelled: %(name)s", name=promise.name),
+                subtype_xmlid="mail.mt_note",
+            )
+        to_cancel._reprice_draft_quotes()
+        return True
+
+    # ------------------------------------------------------------------
+    # Business methods
+    # ------------------------------------------------------------------
+
+    def _get_customer_text(self):
+        """The promise as the customer reads it."""
+        self.ensure_one()
+        _ = self.env._
+        if self.promise_type == "percent":
+            text = _(
+                "%(percent)s%% off",
+                percent=format_number(self.env, self.discount_percent),
+            )
+        elif self.promise_type == "fixed_price":
+            text = _(
+                "a unit price of %(price)s",
+                price=format_amount(
+                    self.env,
+                    self.fixed_price,
+                    self.currency_id or self.env.company.currency_id,
+                ),
+            )
+        else:
+            text = _(
+                "payment terms: %(terms)s",
+                terms=self.payment_term_id.name or "",
+            )
+        if self.product_id:
+            text = _(
+                "%(offer)s on %(scope)s", offer=text, scope=self.product_id.display_name
+            )
+        elif self.categ_id:
+            text = _(
+                "%(offer)s on all %(scope)s products",
+                offer=text,
+                scope=self.categ_id.name,
+            )
+        if self.min_quantity:
+            text = _(
+                "%(offer)s, from %(quantity)s units",
+                offer=text,
+                quantity=format_number(self.env, self.min_quantity),
+            )
+        return text
+
     def _normalise_partner(self):
         """Promises are made to the customer's company (commercial entity)."""
         for promise in self:
@@ -411,48 +434,6 @@ class QuotePromise(models.Model):
         if lines:
             lines._recompute_engine_price()
 
-    # ------------------------------------------------------------------
-    # Actions
-    # ------------------------------------------------------------------
-
-    def action_cancel(self):
-        """Withdraw the promises: they no longer apply to quotes."""
-        to_cancel = self.filtered(lambda p: p.state != "cancelled")
-        # The write access of the user on each promise is checked here; the
-        # status itself is only written by this action and the expiry.
-        to_cancel.check_access("write")
-        to_cancel.sudo().state = "cancelled"
-        for promise in to_cancel.filtered("lead_id"):
-            promise.lead_id.message_post(
-                body=self.env._("Promise cancelled: %(name)s", name=promise.name),
-                subtype_xmlid="mail.mt_note",
-            )
-        to_cancel._reprice_draft_quotes()
-        return True
-
-    @api.model
-    def _cron_expire_promises(self, batch_size=1000):
-        """Daily: promises past their end date become expired, in batches."""
-        today = fields.Date.context_today(self)
-        ids = self.search(
-            [("state", "=", "active"), ("date_end", "<", today)], order="id"
-        ).ids
-        cron = self.env["ir.cron"]
-        cron._commit_progress(remaining=len(ids))
-        expired = 0
-        for start in range(0, len(ids), batch_size):
-            chunk = self.browse(ids[start : start + batch_size])
-            expired += len(chunk._update_expired_state(today))
-            if not cron._commit_progress(
-                len(chunk), remaining=len(ids) - start - len(chunk)
-            ):
-                break
-        return expired
-
-    # ------------------------------------------------------------------
-    # Engine and offers
-    # ------------------------------------------------------------------
-
     @api.model
     def _get_engine_promises(self, companies, partner_ids, lead_ids):
         """Active promises of ``companies`` for these commercial partners or
@@ -488,3 +469,26 @@ class QuotePromise(models.Model):
         for promise in promises:
             by_company[promise.company_id.id].append(EnginePromise(promise))
         return by_company
+
+    # ------------------------------------------------------------------
+    # Scheduled actions
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _cron_expire_promises(self, batch_size=1000):
+        """Daily: promises past their end date become expired, in batches."""
+        today = fields.Date.context_today(self)
+        ids = self.search(
+            [("state", "=", "active"), ("date_end", "<", today)], order="id"
+        ).ids
+        cron = self.env["ir.cron"]
+        cron._commit_progress(remaining=len(ids))
+        expired = 0
+        for start in range(0, len(ids), batch_size):
+            chunk = self.browse(ids[start : start + batch_size])
+            expired += len(chunk._update_expired_state(today))
+            if not cron._commit_progress(
+                len(chunk), remaining=len(ids) - start - len(chunk)
+            ):
+                break
+        return expired

@@ -1,9 +1,9 @@
 """Quotations of the quote process: the model-wide create, write and cancel.
 
 Each capability has a file of its own (``sale_order_approval.py``,
-``sale_order_followup.py``, ``sale_order_lost.py``, ``sale_order_offers.py``,
-``sale_order_conflict.py``); this file decides the order in which their steps
-run on create and write.
+``sale_order_followup.py`` and its reminder ``sale_order_reminder.py``,
+``sale_order_lost.py``, ``sale_order_offers.py``, ``sale_order_conflict.py``);
+this file decides the order in which their steps run on create and write.
 """
 
 from odoo import api, models
@@ -32,6 +32,11 @@ class SaleOrder(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
+        """Before Odoo creates: approval (values computed on the server are
+        dropped, the approval fields checked), follow-up (its system fields
+        refused). After: the approval gate for quotations created sent or
+        confirmed, the lost reason of a sent quotation created cancelled, the
+        follow-up of the sending, the conflict policy."""
         for vals in vals_list:
             for fname in APPROVAL_COMPUTED_FIELDS:
                 vals.pop(fname, None)
@@ -51,6 +56,12 @@ class SaleOrder(models.Model):
         return orders
 
     def write(self, vals):
+        """Before Odoo writes: approval (computed values dropped, fields
+        checked, the gate when the state becomes sent or sale), follow-up
+        (system fields refused), lost quotations (the reason kept, who may
+        restore one), then what the write changes is noted. After: losses
+        dated or cleared, the follow-up recorded, the conflict policy when the
+        customer, salesperson or company changed."""
         if any(fname in vals for fname in APPROVAL_COMPUTED_FIELDS):
             vals = {
                 fname: value
@@ -66,7 +77,7 @@ class SaleOrder(models.Model):
             self._quote_check_lost_write(vals)
         restored = self.browse()
         if vals.get("state") and vals["state"] != "cancel":
-            restored = self.filtered(lambda order: order._quote_is_lost())
+            restored = self.filtered(lambda order: order.quote_outcome == "lost")
         lost_reasons = {order.id: order.lost_reason_id for order in restored}
         followup_changes = self._quote_followup_before_write(vals)
         res = super().write(vals)
@@ -80,7 +91,8 @@ class SaleOrder(models.Model):
         return res
 
     def _action_cancel(self):
-        # Refuse before the cancellation touches invoices, pickings or rewards.
+        """A sent quotation is cancelled only with a lost reason; refused
+        before the cancellation touches invoices, pickings or rewards."""
         if not self.env.su:
             self._quote_check_lost_write({"state": "cancel"})
         return super()._action_cancel()

@@ -29,10 +29,6 @@ APPROVAL_FIELDS = {
 class SaleOrder(models.Model):
     _inherit = "sale.order"
 
-    # ------------------------------------------------------------------
-    # Discount authority and approval
-    # ------------------------------------------------------------------
-
     max_deviation_percent = fields.Float(
         string="Largest Discount vs Engine (%)",
         compute="_compute_max_deviation_percent",
@@ -108,6 +104,10 @@ class SaleOrder(models.Model):
         help="Whether you may approve the prices of this quote.",
     )
 
+    # ------------------------------------------------------------------
+    # Computes and searches
+    # ------------------------------------------------------------------
+
     @api.depends(
         "order_line.deviation_percent",
         "order_line.price_subtotal",
@@ -117,6 +117,114 @@ class SaleOrder(models.Model):
     def _compute_max_deviation_percent(self):
         for order in self:
             order.max_deviation_percent = order._quote_max_deviation_below()
+
+    @api.depends(
+        "max_deviation_percent",
+        "user_id",
+        "company_id",
+        "approval_request_state",
+        "approved_deviation_percent",
+        "order_line.price_set_by_id",
+    )
+    def _compute_approval_state(self):
+        for order in self:
+            order.approval_state = order._quote_get_approval_state()
+
+    @api.depends("user_id", "company_id", "order_line.price_set_by_id")
+    def _compute_salesperson_authority(self):
+        for order in self:
+            order.salesperson_authority = order._quote_salesperson_authority()
+
+    @api.depends("max_deviation_percent", "approval_state", "user_id")
+    @api.depends_context("uid")
+    def _compute_quote_approver_ids(self):
+        for order in self:
+            approvers = order._quote_get_approvers()
+            order.quote_approver_ids = approvers
+            order.can_approve_quote = (
+                order.approval_state in APPROVAL_BLOCKING_STATES
+                and self.env.user in approvers
+            )
+
+    # ------------------------------------------------------------------
+    # Actions
+    # ------------------------------------------------------------------
+
+    def action_quotation_send(self):
+        self._quote_check_can_proceed()
+        return super().action_quotation_send()
+
+    def action_quotation_sent(self):
+        self._quote_check_can_proceed()
+        return super().action_quotation_sent()
+
+    def action_confirm(self):
+        self._quote_check_can_proceed()
+        return super().action_confirm()
+
+    def action_request_approval(self):
+        for order in self:
+            if order.approval_state not in APPROVAL_REQUESTABLE_STATES:
+                raise UserError(
+                    self.env._(
+                        "Quote %(order)s does not need an approval request now "
+                        "(status: %(status)s).",
+                        order=order.name,
+                        status=dict(
+                            order._fields["approval_state"]._description_selection(
+                                self.env
+                            )
+                        ).get(order.approval_state),
+                    )
+                )
+            order.order_line.filtered(
+                lambda line: line._is_engine_priced()
+            )._quote_check_deviation_reasons()
+            order.check_access("write")
+            order._quote_request_approval()
+        return True
+
+    def action_approve(self):
+        for order in self:
+            if order.approval_state not in APPROVAL_BLOCKING_STATES:
+                raise UserError(
+                    self.env._(
+                        "Quote %(order)s has nothing to approve.", order=order.name
+                    )
+                )
+            order._quote_check_approver()
+            order._quote_approve()
+        return True
+
+    def action_reject(self, reason=None):
+        if reason is None and len(self) == 1:
+            return {
+                "type": "ir.actions.act_window",
+                "name": self.env._("Reject Prices"),
+                "res_model": "quote.approval.reject.wizard",
+                "view_mode": "form",
+                "target": "new",
+                "context": {"default_order_id": self.id},
+            }
+        if not reason or not reason.strip():
+            raise UserError(
+                self.env._("Give a reason to reject the prices of a quote.")
+            )
+        for order in self:
+            if order.approval_state not in APPROVAL_REJECTABLE_STATES:
+                raise UserError(
+                    self.env._(
+                        "Quote %(order)s has no prices awaiting approval.",
+                        order=order.name,
+                    )
+                )
+            order._quote_check_approver()
+            order._quote_reject(reason.strip())
+        return True
+
+    # ------------------------------------------------------------------
+    # Business methods
+    # ------------------------------------------------------------------
 
     def _quote_max_deviation_below(self):
         """Largest deviation below the engine price, as a positive percentage."""
@@ -142,18 +250,6 @@ class SaleOrder(models.Model):
             ) + sum(line.price_unit * line.product_uom_qty for line in discount_lines)
             below = max(below, (engine_total - effective_total) / engine_total * 100)
         return max(below, 0.0)
-
-    @api.depends(
-        "max_deviation_percent",
-        "user_id",
-        "company_id",
-        "approval_request_state",
-        "approved_deviation_percent",
-        "order_line.price_set_by_id",
-    )
-    def _compute_approval_state(self):
-        for order in self:
-            order.approval_state = order._quote_get_approval_state()
 
     def _quote_get_approval_state(self):
         self.ensure_one()
@@ -192,22 +288,6 @@ class SaleOrder(models.Model):
             for user in self.user_id | self._quote_price_setters()
         )
 
-    @api.depends("user_id", "company_id", "order_line.price_set_by_id")
-    def _compute_salesperson_authority(self):
-        for order in self:
-            order.salesperson_authority = order._quote_salesperson_authority()
-
-    @api.depends("max_deviation_percent", "approval_state", "user_id")
-    @api.depends_context("uid")
-    def _compute_quote_approver_ids(self):
-        for order in self:
-            approvers = order._quote_get_approvers()
-            order.quote_approver_ids = approvers
-            order.can_approve_quote = (
-                order.approval_state in APPROVAL_BLOCKING_STATES
-                and self.env.user in approvers
-            )
-
     def _quote_get_approvers(self):
         """Users who may approve this quote: their authority covers its largest
         deviation, and they are neither its salesperson, nor the requester, nor
@@ -234,10 +314,7 @@ class SaleOrder(models.Model):
                 )
             )
 
-    # ------------------------------------------------------------------
-    # The gate: send, print, sign, pay, confirm
-    # ------------------------------------------------------------------
-
+    # The gate: send, print, sign, pay, confirm.
     def _quote_blocking_approval(self, states=QUOTATION_STATES):
         """Quotes whose prices go beyond their salesperson's authority without a
         covering approval, computed afresh (authorities may have changed).
@@ -288,28 +365,13 @@ class SaleOrder(models.Model):
             )
         )
 
-    def action_quotation_send(self):
-        self._quote_check_can_proceed()
-        return super().action_quotation_send()
-
-    def action_quotation_sent(self):
-        self._quote_check_can_proceed()
-        return super().action_quotation_sent()
-
-    def action_confirm(self):
-        self._quote_check_can_proceed()
-        return super().action_confirm()
-
     def _has_to_be_signed(self):
         return super()._has_to_be_signed() and not self._quote_blocking_approval()
 
     def _has_to_be_paid(self):
         return super()._has_to_be_paid() and not self._quote_blocking_approval()
 
-    # ------------------------------------------------------------------
-    # Approval actions
-    # ------------------------------------------------------------------
-
+    # Request, approve, reject.
     def _quote_deviation_summary_html(self):
         """The deviating lines as an HTML list for the chatter."""
         self.ensure_one()
@@ -328,28 +390,6 @@ class SaleOrder(models.Model):
             if line._is_engine_priced() and line._quote_exceeds_tolerance()
         )
         return Markup("<ul>%s</ul>") % items if items else Markup("")
-
-    def action_request_approval(self):
-        for order in self:
-            if order.approval_state not in APPROVAL_REQUESTABLE_STATES:
-                raise UserError(
-                    self.env._(
-                        "Quote %(order)s does not need an approval request now "
-                        "(status: %(status)s).",
-                        order=order.name,
-                        status=dict(
-                            order._fields["approval_state"]._description_selection(
-                                self.env
-                            )
-                        ).get(order.approval_state),
-                    )
-                )
-            order.order_line.filtered(
-                lambda line: line._is_engine_priced()
-            )._quote_check_deviation_reasons()
-            order.check_access("write")
-            order._quote_request_approval()
-        return True
 
     def _quote_request_approval(self):
         """Record the request and notify the approvers (after access checks)."""
@@ -430,18 +470,6 @@ class SaleOrder(models.Model):
                 )
             )
 
-    def action_approve(self):
-        for order in self:
-            if order.approval_state not in APPROVAL_BLOCKING_STATES:
-                raise UserError(
-                    self.env._(
-                        "Quote %(order)s has nothing to approve.", order=order.name
-                    )
-                )
-            order._quote_check_approver()
-            order._quote_approve()
-        return True
-
     def _quote_approve(self):
         self.ensure_one()
         self.sudo().write(
@@ -468,32 +496,6 @@ class SaleOrder(models.Model):
             ),
             subtype_xmlid="mail.mt_note",
         )
-
-    def action_reject(self, reason=None):
-        if reason is None and len(self) == 1:
-            return {
-                "type": "ir.actions.act_window",
-                "name": self.env._("Reject Prices"),
-                "res_model": "quote.approval.reject.wizard",
-                "view_mode": "form",
-                "target": "new",
-                "context": {"default_order_id": self.id},
-            }
-        if not reason or not reason.strip():
-            raise UserError(
-                self.env._("Give a reason to reject the prices of a quote.")
-            )
-        for order in self:
-            if order.approval_state not in APPROVAL_REJECTABLE_STATES:
-                raise UserError(
-                    self.env._(
-                        "Quote %(order)s has no prices awaiting approval.",
-                        order=order.name,
-                    )
-                )
-            order._quote_check_approver()
-            order._quote_reject(reason.strip())
-        return True
 
     def _quote_reject(self, reason):
         self.ensure_one()

@@ -145,7 +145,7 @@ class SaleOrder(models.Model):
               JOIN res_partner p ON p.id = u.partner_id
              WHERE cp.commercial_partner_id = %(partner)s
                AND so.company_id = %(company)s
-               AND so.state IN ('draft', 'sent')
+               AND so.state IN %(states)s
                AND so.user_id IS NOT NULL
                AND so.user_id != %(user)s
                AND so.id != %(order)s
@@ -154,6 +154,7 @@ class SaleOrder(models.Model):
             """,
             partner=self.partner_id.commercial_partner_id.id,
             company=self.company_id.id,
+            states=QUOTATION_STATES,
             user=self.user_id.id,
             order=self.id,
         )

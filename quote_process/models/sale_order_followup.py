@@ -2,23 +2,16 @@ import logging
 from datetime import datetime, time, timedelta
 
 import pytz
-from markupsafe import Markup
-from psycopg2.extensions import TransactionRollbackError
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError
 from odoo.fields import Domain
-from odoo.tools import SQL
 
 _logger = logging.getLogger(__name__)
 
 
 class SaleOrder(models.Model):
     _inherit = "sale.order"
-
-    # ------------------------------------------------------------------
-    # Follow-up
-    # ------------------------------------------------------------------
 
     # customer responses that still call for a follow-up by the salesperson
     _QUOTE_FOLLOWUP_OPEN_RESPONSES = ("pending", "negotiating")
@@ -137,7 +130,9 @@ class SaleOrder(models.Model):
         "AND customer_response IN ('pending', 'negotiating')"
     )
 
-    # -- computes and searches -------------------------------------------
+    # ------------------------------------------------------------------
+    # Computes and searches
+    # ------------------------------------------------------------------
 
     @api.depends(
         "state",
@@ -172,16 +167,6 @@ class SaleOrder(models.Model):
                 and order.response_deadline
                 and order.response_deadline < today
             )
-
-    def _quote_followup_positive_search(self, operator, value):
-        """Tell whether a boolean search asks for True (positive) or False."""
-        if operator not in ("in", "not in"):
-            return None
-        values = {bool(v) for v in value}
-        if len(values) != 1:
-            return None
-        positive = values == {True}
-        return positive if operator == "in" else not positive
 
     def _search_followup_overdue(self, operator, value):
         positive = self._quote_followup_positive_search(operator, value)
@@ -230,7 +215,46 @@ class SaleOrder(models.Model):
         )
         return domain if positive else ~domain
 
-    # -- time helpers ------------------------------------------------------
+    # ------------------------------------------------------------------
+    # Mail thread
+    # ------------------------------------------------------------------
+
+    def _message_post_after_hook(self, message, msg_values):
+        res = super()._message_post_after_hook(message, msg_values)
+        if self._quote_followup_counts_message(message, msg_values):
+            self._quote_followup_touch()
+        return res
+
+    # ------------------------------------------------------------------
+    # Actions
+    # ------------------------------------------------------------------
+
+    def action_record_customer_response(self):
+        """Open the dialog recording the customer's answer to the quotation."""
+        self.check_access("write")
+        return {
+            "name": self.env._("Record Customer Response"),
+            "type": "ir.actions.act_window",
+            "res_model": "quote.response.wizard",
+            "view_mode": "form",
+            "views": [(False, "form")],
+            "target": "new",
+            "context": {"default_order_ids": self.ids},
+        }
+
+    # ------------------------------------------------------------------
+    # Business methods
+    # ------------------------------------------------------------------
+
+    def _quote_followup_positive_search(self, operator, value):
+        """Tell whether a boolean search asks for True (positive) or False."""
+        if operator not in ("in", "not in"):
+            return None
+        values = {bool(v) for v in value}
+        if len(values) != 1:
+            return None
+        positive = values == {True}
+        return positive if operator == "in" else not positive
 
     def _quote_followup_recipient(self):
         """Who hears about this quote's silence: its salesperson, or the sales
@@ -288,8 +312,6 @@ class SaleOrder(models.Model):
         """Link to the quotation in the back end, for the reminder emails."""
         self.ensure_one()
         return f"{self.get_base_url()}/odoo/sales/{self.id}"
-
-    # -- what moves the follow-up -------------------------------------------
 
     def _quote_followup_check_system_fields(self, vals):
         """Follow-up dates and counters are kept by Odoo: a salesperson cannot
@@ -429,29 +451,6 @@ class SaleOrder(models.Model):
             and msg_values.get("subtype_id") == activities_subtype_id
         )
 
-    def _message_post_after_hook(self, message, msg_values):
-        res = super()._message_post_after_hook(message, msg_values)
-        if self._quote_followup_counts_message(message, msg_values):
-            self._quote_followup_touch()
-        return res
-
-    # -- customer response -------------------------------------------------
-
-    def action_record_customer_response(self):
-        """Open the dialog recording the customer's answer to the quotation."""
-        self.check_access("write")
-        return {
-            "name": self.env._("Record Customer Response"),
-            "type": "ir.actions.act_window",
-            "res_model": "quote.response.wizard",
-            "view_mode": "form",
-            "views": [(False, "form")],
-            "target": "new",
-            "context": {"default_order_ids": self.ids},
-        }
-
-    # -- installation --------------------------------------------------------
-
     @api.model
     def _quote_followup_init_preexisting(self):
         """On installation, give the quotations already sent a sent date, a
@@ -496,265 +495,3 @@ class SaleOrder(models.Model):
             [self.env.ref("base.partner_root").id],
         )
         self.invalidate_model()
-
-    # -- scheduled reminder --------------------------------------------------
-
-    def _quote_followup_candidate_domain(self, now):
-        """Quotations that may need a reminder or an escalation at ``now``.
-
-        Broad on purpose by one day (time zones): the exact check, in each
-        salesperson's time zone, is ``_quote_followup_due``."""
-        company_domains = []
-        for company in self.env["res.company"].search([]):
-            cutoff = now - timedelta(days=company.quote_followup_days - 1, hours=-2)
-            domain = Domain("company_id", "=", company.id) & (
-                Domain("last_followup_date", "<=", cutoff)
-                | (
-                    Domain("last_followup_date", "=", False)
-                    & Domain("quote_sent_date", "<=", cutoff)
-                )
-            )
-            if not company.quote_remind_preexisting:
-                domain &= Domain("quote_preexisting", "=", False)
-            company_domains.append(domain)
-        if not company_domains:
-            return Domain.FALSE
-        domain = (
-            Domain("state", "=", "sent")
-            & Domain("quote_sent_date", "!=", False)
-            & Domain("customer_response", "in", self._QUOTE_FOLLOWUP_OPEN_RESPONSES)
-            & Domain("lost_reason_id", "=", False)
-            & Domain.OR(company_domains)
-        )
-        return domain
-
-    def _quote_followup_due(self, now):
-        """Split these quotations by what is due at ``now``.
-
-        :return: (remind, remind_leader, escalate) recordsets: quotations whose
-            salesperson is reminded, whose team leader is reminded directly
-            (archived or missing salesperson), whose team leader is told after
-            the escalation days."""
-        remind = remind_leader = escalate = self.browse()
-        orphans = []
-        for order in self:
-            if (
-                order.state != "sent"
-                or not order.quote_sent_date
-                or order.customer_response not in self._QUOTE_FOLLOWUP_OPEN_RESPONSES
-                or (
-                    order.quote_preexisting
-                    and not order.company_id.quote_remind_preexisting
-                )
-                or order.lost_reason_id
-            ):
-                continue
-            company = order.company_id
-            tz = order._quote_followup_tz()
-            anchor = order._quote_followup_anchor()
-            reminded = order.last_reminder_date and order.last_reminder_date >= anchor
-            if not reminded:
-                if (
-                    self._quote_followup_days_between(anchor, now, tz)
-                    < company.quote_followup_days
-                ):
-                    continue
-                owner_active = order.user_id and order.user_id.active
-                if owner_active:
-                    remind |= order
-                elif order._quote_followup_recipient():
-                    remind_leader |= order
-                else:
-                    orphans.append(order.name)
-                continue
-            escalated = (
-                order.last_escalation_date and order.last_escalation_date >= anchor
-            )
-            if escalated or (
-                self._quote_followup_days_between(order.last_reminder_date, now, tz)
-                < company.quote_escalation_days
-            ):
-                continue
-            leader = order.team_id.user_id
-            if leader and leader.active:
-                escalate |= order
-        if orphans:
-            _logger.warning(
-                "Follow-up: no active salesperson nor sales team leader to remind "
-                "about %s quotation(s): %s",
-                len(orphans),
-                ", ".join(orphans[:20]),
-            )
-        return remind, remind_leader, escalate
-
-    def _quote_followup_send(self, now):
-        """Queue the reminders and escalations due on these (locked)
-        quotations, and record them in the same transaction.
-
-        :return: number of quotations reminded or escalated"""
-        remind, remind_leader, escalate = self._quote_followup_due(now)
-        if not (remind or remind_leader or escalate):
-            return 0
-        if remind:
-            self.env.ref(
-                "quote_process.mail_template_quote_followup_reminder"
-            ).send_mail_batch(remind.ids, force_send=False)
-        to_leader = remind_leader | escalate
-        if to_leader:
-            self.env.ref(
-                "quote_process.mail_template_quote_followup_escalation"
-            ).send_mail_batch(to_leader.ids, force_send=False)
-        (remind | remind_leader)._quote_followup_schedule_activities(now)
-        for order in remind | remind_leader:
-            order.write(
-                {
-                    "reminder_count": order.reminder_count + 1,
-                    "last_reminder_date": now,
-                }
-            )
-        if to_leader:
-            to_leader.write({"last_escalation_date": now})
-        return len(remind | remind_leader | escalate)
-
-    def _quote_followup_schedule_activities(self, now):
-        """A To-Do for whoever is reminded, unless one from an earlier reminder
-        is still open on the quotation for them."""
-        todo = self.env.ref("mail.mail_activity_data_todo")
-        recipients = {order: order._quote_followup_recipient() for order in self}
-        existing = {
-            (activity.res_id, activity.user_id.id)
-            for activity in self.env["mail.activity"].search(
-                [
-                    ("res_model", "=", self._name),
-                    ("res_id", "in", self.ids),
-                    ("activity_type_id", "=", todo.id),
-                    ("automated", "=", True),
-                ]
-            )
-        }
-        model_id = self.env["ir.model"]._get_id(self._name)
-        vals_list = []
-        for order, user in recipients.items():
-            if not user or (order.id, user.id) in existing:
-                continue
-            tz = order._quote_followup_tz()
-            order_lang = order.with_context(lang=user.lang or self.env.lang)
-            days = self._quote_followup_days_between(
-                order._quote_followup_anchor(), now, tz
-            )
-            vals_list.append(
-                {
-                    "res_model_id": model_id,
-                    "res_id": order.id,
-                    "activity_type_id": todo.id,
-                    "user_id": user.id,
-                    "automated": True,
-                    "date_deadline": self._quote_followup_local_date(now, tz),
-                    "summary": order_lang.env._("Follow up with the customer"),
-                    "note": Markup("<p>%s</p>")
-                    % order_lang.env._(
-                        "No follow-up on this quotation for %(days)s days. Contact "
-                        "%(customer)s, then record their response.",
-                        days=days,
-                        customer=order.partner_id.display_name,
-                    ),
-                }
-            )
-        if vals_list:
-            self.env["mail.activity"].with_context(
-                mail_activity_quick_update=True
-            ).create(vals_list)
-
-    def _quote_followup_lock(self):
-        """Lock these quotations against concurrent runs, skipping the rows
-        another run holds.
-
-        The lock is the first statement of a fresh transaction. When another
-        run commits some of these rows while the lock is taken, PostgreSQL
-        refuses it (repeatable read): like the workers of ``ir.cron``, the
-        transaction is rolled back, which loses nothing, and the lock is taken
-        once more on a snapshot that sees what that run committed.
-
-        :return: the quotations locked"""
-        query = SQL(
-            "SELECT id FROM sale_order WHERE id IN %s FOR NO KEY UPDATE SKIP LOCKED",
-            tuple(self.ids),
-        )
-        for _attempt in range(2):
-            try:
-                self.env.cr.execute(query, log_exceptions=False)
-            except TransactionRollbackError:
-                self.env.cr.rollback()
-                continue
-            locked = {order_id for (order_id,) in self.env.cr.fetchall()}
-            return self.browse([i for i in self.ids if i in locked])
-        _logger.info(
-            "Follow-up: %s quotations are being reminded by another run, skipped",
-            len(self),
-        )
-        return self.browse()
-
-    def _quote_followup_process_batch(self, now):
-        """Remind on a batch of locked quotations; one failing quotation does
-        not stop the others and is not recorded as reminded.
-
-        :return: number of quotations reminded or escalated"""
-        try:
-            with self.env.cr.savepoint():
-                return self._quote_followup_send(now)
-        except Exception:  # retried one by one below
-            _logger.info(
-                "Follow-up: batch of %s quotations failed, retrying one by one",
-                len(self),
-            )
-        done = 0
-        for order_id in self.ids:
-            order = self.browse(order_id)
-            try:
-                with self.env.cr.savepoint():
-                    done += order._quote_followup_send(now)
-            except Exception:  # one quotation must not stop the others
-                _logger.exception(
-                    "Follow-up: could not remind about quotation id %s; it will be "
-                    "retried on the next run",
-                    order_id,
-                )
-        return done
-
-    @api.model
-    def _cron_remind_overdue_quotes(self, batch_size=None):
-        """Scheduled action: remind salespeople of the sent quotations nobody
-        followed up, then their team leader.
-
-        Each reminder goes out once per silence: it is recorded in the same
-        transaction as its queued email, on rows locked against concurrent
-        runs, batch after batch."""
-        orders_sudo = self.sudo()
-        if not batch_size:
-            batch_size = int(
-                self.env["ir.config_parameter"]
-                .sudo()
-                .get_param("quote_process.followup_batch_size", 100)
-            )
-        now = fields.Datetime.now()
-        ids = orders_sudo.search(
-            orders_sudo._quote_followup_candidate_domain(now), order="id"
-        ).ids
-        cron = self.env["ir.cron"]
-        cron._commit_progress(remaining=len(ids))
-        reminded = 0
-        for start in range(0, len(ids), batch_size):
-            chunk = ids[start : start + batch_size]
-            # the lock is the first statement of a fresh transaction: rows another
-            # run holds are skipped, rows it committed are seen as reminded
-            locked = orders_sudo.browse(chunk)._quote_followup_lock()
-            self.env.invalidate_all()
-            if locked:
-                reminded += locked._quote_followup_process_batch(now)
-            time_left = cron._commit_progress(
-                len(chunk), remaining=len(ids) - start - len(chunk)
-            )
-            if not time_left:
-                break
-        _logger.info("Follow-up: %s quotations reminded or escalated", reminded)
-        return reminded

@@ -15,10 +15,6 @@ from ..tools.formatting import format_number
 class SaleOrderLine(models.Model):
     _inherit = "sale.order.line"
 
-    # ------------------------------------------------------------------
-    # Deviation from the engine price
-    # ------------------------------------------------------------------
-
     deviation_percent = fields.Float(
         string="Deviation (%)",
         compute="_compute_deviation_percent",
@@ -54,10 +50,38 @@ class SaleOrderLine(models.Model):
         "are required.",
     )
 
+    # ------------------------------------------------------------------
+    # Computes and searches
+    # ------------------------------------------------------------------
+
     @api.depends("price_unit", "discount", "engine_price_unit")
     def _compute_deviation_percent(self):
         for line in self:
             line.deviation_percent = line._quote_deviation_percent()
+
+    @api.depends("deviation_percent", "company_id.quote_deviation_tolerance")
+    def _compute_deviation_needs_reason(self):
+        for line in self:
+            line.deviation_needs_reason = line._quote_exceeds_tolerance()
+
+    # ------------------------------------------------------------------
+    # Constraints and onchanges
+    # ------------------------------------------------------------------
+
+    @api.constrains(
+        "price_unit",
+        "discount",
+        "product_id",
+        "product_uom_qty",
+        "deviation_reason_id",
+        "deviation_note",
+    )
+    def _check_deviation_reason(self):
+        self._quote_check_deviation_reasons()
+
+    # ------------------------------------------------------------------
+    # Business methods
+    # ------------------------------------------------------------------
 
     def _quote_deviation_percent(self):
         """(effective unit price - engine price) / engine price * 100, 0 for the
@@ -69,11 +93,6 @@ class SaleOrderLine(models.Model):
         ):
             return 0.0
         return (self._get_discounted_price() - engine_price) / engine_price * 100
-
-    @api.depends("deviation_percent", "company_id.quote_deviation_tolerance")
-    def _compute_deviation_needs_reason(self):
-        for line in self:
-            line.deviation_needs_reason = line._quote_exceeds_tolerance()
 
     def _quote_exceeds_tolerance(self):
         self.ensure_one()
@@ -121,21 +140,6 @@ class SaleOrderLine(models.Model):
                     ),
                 )
             )
-
-    @api.constrains(
-        "price_unit",
-        "discount",
-        "product_id",
-        "product_uom_qty",
-        "deviation_reason_id",
-        "deviation_note",
-    )
-    def _check_deviation_reason(self):
-        self._quote_check_deviation_reasons()
-
-    # ------------------------------------------------------------------
-    # Price lock after confirmation
-    # ------------------------------------------------------------------
 
     def _quote_price_lock_changes(self, vals):
         """The confirmed engine-priced lines whose price or discount ``vals``

@@ -15,10 +15,6 @@ from .sale_order_line import ENGINE_FIELDS
 class SaleOrderLine(models.Model):
     _inherit = "sale.order.line"
 
-    # ------------------------------------------------------------------
-    # Pricing engine
-    # ------------------------------------------------------------------
-
     engine_price_unit = fields.Float(
         string="Engine Price",
         compute="_compute_engine_price",
@@ -48,44 +44,9 @@ class SaleOrderLine(models.Model):
         "then each pricing rule that applied and its effect.",
     )
 
-    def _is_engine_priced(self):
-        """Whether the engine prices this line.
-
-        Lines that Odoo or other apps price with their own logic are left alone:
-        sections and notes, down payments, delivery charges, loyalty rewards, the
-        discount wizard's lines, combo products and their components, re-invoiced
-        expenses and lines without a product.
-        """
-        self.ensure_one()
-        return bool(
-            self.product_id
-            and not self.display_type
-            and not self.is_downpayment
-            and not self.is_expense
-            and not self.combo_item_id
-            and self.product_type != "combo"
-            and not self._is_delivery()
-            and not self._is_global_discount()
-            and not self._is_discount_line()
-            and not ("is_reward_line" in self._fields and self.is_reward_line)
-        )
-
-    def _get_engine_inputs(self):
-        """What the line itself contributes to its engine price."""
-        self.ensure_one()
-        return [self.product_id.id, self.product_uom_id.id, self.product_uom_qty]
-
-    def _is_engine_price_final(self):
-        """On a confirmed order, the engine price only follows the line's own
-        changes (product, unit, quantity): a change of the order (its date moved
-        on confirmation, its payment terms...) does not reprice it."""
-        self.ensure_one()
-        if self.order_id.state in QUOTATION_STATES:
-            return False
-        # The stored value: in a form, the line being edited is a new record
-        # whose own value is being computed.
-        previous = self._origin.engine_steps
-        return bool(previous) and previous.get("inputs") == self._get_engine_inputs()
+    # ------------------------------------------------------------------
+    # Computes and searches
+    # ------------------------------------------------------------------
 
     @api.depends(
         "product_id",
@@ -135,6 +96,126 @@ class SaleOrderLine(models.Model):
             price, steps = line._get_engine_price(engine)
             line.engine_price_unit = price
             line.engine_steps = {"inputs": line._get_engine_inputs(), "steps": steps}
+
+    @api.depends("engine_steps", "engine_price_unit", "currency_id")
+    @api.depends_context("lang")
+    def _compute_engine_trace(self):
+        steps_by_line = {
+            line: (line.engine_steps or {}).get("steps") or [] for line in self
+        }
+        rule_ids = set()
+        pricelist_ids = set()
+        for steps in steps_by_line.values():
+            for step in steps:
+                if step.get("kind") == "rule":
+                    rule_ids.add(step["rule_id"])
+                elif step.get("kind") == "pricelist" and step.get("pricelist_id"):
+                    pricelist_ids.add(step["pricelist_id"])
+        rules = (
+            self.env["quote.pricing.rule"]
+            .with_context(active_test=False)
+            .browse(rule_ids)
+            .exists()
+        )
+        rule_names = {rule.id: rule.name for rule in rules}
+        pricelists = self.env["product.pricelist"].browse(pricelist_ids).exists()
+        pricelist_names = {
+            pricelist.id: pricelist.display_name for pricelist in pricelists
+        }
+        for line, steps in steps_by_line.items():
+            if not steps:
+                line.engine_trace = False
+                continue
+            currency = line.currency_id or line.company_id.currency_id
+            texts = [
+                line._get_engine_step_text(step, currency, rule_names, pricelist_names)
+                for step in steps
+            ]
+            texts.append(
+                self.env._(
+                    "Engine price: %(price)s",
+                    price=format_amount(self.env, line.engine_price_unit, currency),
+                )
+            )
+            line.engine_trace = "\n".join(texts)
+
+    @api.depends("engine_price_unit")
+    def _compute_price_unit(self):
+        # Odoo recomputes the prices that were not set by hand, and calls
+        # _reset_price_unit for them: the engine's lines get the engine price.
+        # On a confirmed order the price is locked: a change of the order (its
+        # date moved on confirmation...) never reprices a line whose engine
+        # price is final, even one whose price came with the line at creation.
+        locked = self.filtered(
+            lambda line: (
+                line.order_id
+                and line._origin
+                and line._is_engine_priced()
+                and line._is_engine_price_final()
+            )
+        )
+        return super(SaleOrderLine, self - locked)._compute_price_unit()
+
+    def _compute_discount(self):
+        # The engine price already includes the pricelist's discount: a line at
+        # the engine price has no discount. A price set by hand keeps Odoo's
+        # behaviour.
+        at_engine_price = self.filtered(
+            lambda line: (
+                line.order_id
+                and line._is_engine_priced()
+                and (
+                    self.env.context.get("force_price_recomputation")
+                    or not line._has_engine_manual_price()
+                )
+            )
+        )
+        result = super(SaleOrderLine, self - at_engine_price)._compute_discount()
+        at_engine_price.discount = 0.0
+        return result
+
+    # ------------------------------------------------------------------
+    # Business methods
+    # ------------------------------------------------------------------
+
+    def _is_engine_priced(self):
+        """Whether the engine prices this line.
+
+        Lines that Odoo or other apps price with their own logic are left alone:
+        sections and notes, down payments, delivery charges, loyalty rewards, the
+        discount wizard's lines, combo products and their components, re-invoiced
+        expenses and lines without a product.
+        """
+        self.ensure_one()
+        return bool(
+            self.product_id
+            and not self.display_type
+            and not self.is_downpayment
+            and not self.is_expense
+            and not self.combo_item_id
+            and self.product_type != "combo"
+            and not self._is_delivery()
+            and not self._is_global_discount()
+            and not self._is_discount_line()
+            and not ("is_reward_line" in self._fields and self.is_reward_line)
+        )
+
+    def _get_engine_inputs(self):
+        """What the line itself contributes to its engine price."""
+        self.ensure_one()
+        return [self.product_id.id, self.product_uom_id.id, self.product_uom_qty]
+
+    def _is_engine_price_final(self):
+        """On a confirmed order, the engine price only follows the line's own
+        changes (product, unit, quantity): a change of the order (its date moved
+        on confirmation, its payment terms...) does not reprice it."""
+        self.ensure_one()
+        if self.order_id.state in QUOTATION_STATES:
+            return False
+        # The stored value: in a form, the line being edited is a new record
+        # whose own value is being computed.
+        previous = self._origin.engine_steps
+        return bool(previous) and previous.get("inputs") == self._get_engine_inputs()
 
     def _recompute_engine_price(self):
         """Recompute the engine price now, e.g. after the rules changed; lines at
@@ -317,48 +398,6 @@ class SaleOrderLine(models.Model):
                 }
         return best
 
-    @api.depends("engine_steps", "engine_price_unit", "currency_id")
-    @api.depends_context("lang")
-    def _compute_engine_trace(self):
-        steps_by_line = {
-            line: (line.engine_steps or {}).get("steps") or [] for line in self
-        }
-        rule_ids = set()
-        pricelist_ids = set()
-        for steps in steps_by_line.values():
-            for step in steps:
-                if step.get("kind") == "rule":
-                    rule_ids.add(step["rule_id"])
-                elif step.get("kind") == "pricelist" and step.get("pricelist_id"):
-                    pricelist_ids.add(step["pricelist_id"])
-        rules = (
-            self.env["quote.pricing.rule"]
-            .with_context(active_test=False)
-            .browse(rule_ids)
-            .exists()
-        )
-        rule_names = {rule.id: rule.name for rule in rules}
-        pricelists = self.env["product.pricelist"].browse(pricelist_ids).exists()
-        pricelist_names = {
-            pricelist.id: pricelist.display_name for pricelist in pricelists
-        }
-        for line, steps in steps_by_line.items():
-            if not steps:
-                line.engine_trace = False
-                continue
-            currency = line.currency_id or line.company_id.currency_id
-            texts = [
-                line._get_engine_step_text(step, currency, rule_names, pricelist_names)
-                for step in steps
-            ]
-            texts.append(
-                self.env._(
-                    "Engine price: %(price)s",
-                    price=format_amount(self.env, line.engine_price_unit, currency),
-                )
-            )
-            line.engine_trace = "\n".join(texts)
-
     def _get_engine_step_text(self, step, currency, rule_names, pricelist_names):
         """One step of the engine, in words, in the reader's language."""
         _ = self.env._
@@ -447,10 +486,7 @@ class SaleOrderLine(models.Model):
         sign = "-" if currency.compare_amounts(amount, 0.0) < 0 else "+"
         return f"{sign} {format_amount(self.env, abs(amount), currency)}"
 
-    # ------------------------------------------------------------------
-    # The engine price becomes the line's price
-    # ------------------------------------------------------------------
-
+    # The engine price becomes the line's price.
     def _has_engine_manual_price(self):
         """Whether the salesperson set the unit price by hand (Odoo's own test:
         the price differs from the last computed one)."""
@@ -464,23 +500,6 @@ class SaleOrderLine(models.Model):
             currency.compare_amounts(self.technical_price_unit, self.price_unit)
         )
 
-    @api.depends("engine_price_unit")
-    def _compute_price_unit(self):
-        # Odoo recomputes the prices that were not set by hand, and calls
-        # _reset_price_unit for them: the engine's lines get the engine price.
-        # On a confirmed order the price is locked: a change of the order (its
-        # date moved on confirmation...) never reprices a line whose engine
-        # price is final, even one whose price came with the line at creation.
-        locked = self.filtered(
-            lambda line: (
-                line.order_id
-                and line._origin
-                and line._is_engine_priced()
-                and line._is_engine_price_final()
-            )
-        )
-        return super(SaleOrderLine, self - locked)._compute_price_unit()
-
     def _reset_price_unit(self):
         if not self._is_engine_priced():
             return super()._reset_price_unit()
@@ -490,21 +509,3 @@ class SaleOrderLine(models.Model):
                 "technical_price_unit": self.engine_price_unit,
             }
         )
-
-    def _compute_discount(self):
-        # The engine price already includes the pricelist's discount: a line at
-        # the engine price has no discount. A price set by hand keeps Odoo's
-        # behaviour.
-        at_engine_price = self.filtered(
-            lambda line: (
-                line.order_id
-                and line._is_engine_priced()
-                and (
-                    self.env.context.get("force_price_recomputation")
-                    or not line._has_engine_manual_price()
-                )
-            )
-        )
-        result = super(SaleOrderLine, self - at_engine_price)._compute_discount()
-        at_engine_price.discount = 0.0
-        return result

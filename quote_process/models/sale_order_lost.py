@@ -1,11 +1,19 @@
 from markupsafe import Markup
 
-from odoo import fields, models
+from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.fields import Command
 from odoo.tools.mail import plaintext2html
 
 from .sale_order import QUOTATION_STATES
+
+# What became of a quotation; "lost" is defined by _compute_quote_outcome.
+QUOTE_OUTCOMES = [
+    ("open", "Open"),
+    ("won", "Won"),
+    ("lost", "Lost"),
+    ("withdrawn", "Withdrawn"),
+]
 
 
 class SaleOrder(models.Model):
@@ -36,6 +44,34 @@ class SaleOrder(models.Model):
         tracking=True,
         help="Day the quotation was marked as lost.",
     )
+    quote_outcome = fields.Selection(
+        selection=QUOTE_OUTCOMES,
+        string="Quote Outcome",
+        compute="_compute_quote_outcome",
+        store=True,
+        index=True,
+        help="Open: a quotation still waiting for the customer's answer. Won: "
+        "confirmed as a sales order. Lost: cancelled and marked as lost. "
+        "Withdrawn: cancelled without a loss (never a sales outcome).",
+    )
+
+    # ------------------------------------------------------------------
+    # Computes
+    # ------------------------------------------------------------------
+    @api.depends("state", "lost_date", "lost_reason_id")
+    def _compute_quote_outcome(self):
+        """The one definition of a lost quotation: cancelled with a lost reason
+        or a lost date. The quote analysis, the lost reasons' counts and the
+        views read this field."""
+        for order in self:
+            if order.state in QUOTATION_STATES:
+                order.quote_outcome = "open"
+            elif order.state == "sale":
+                order.quote_outcome = "won"
+            elif order.lost_date or order.lost_reason_id:
+                order.quote_outcome = "lost"
+            else:
+                order.quote_outcome = "withdrawn"
 
     # ------------------------------------------------------------------
     # Actions
@@ -61,11 +97,6 @@ class SaleOrder(models.Model):
     # ------------------------------------------------------------------
     # Business methods
     # ------------------------------------------------------------------
-    def _quote_is_lost(self):
-        """A lost quotation: cancelled and marked lost (it has a lost date)."""
-        self.ensure_one()
-        return self.state == "cancel" and bool(self.lost_date or self.lost_reason_id)
-
     def _quote_was_sent(self):
         """Whether the customer has received this quotation.
 
@@ -135,7 +166,7 @@ class SaleOrder(models.Model):
                         orders=", ".join(sent.mapped("name")),
                     )
                 )
-        lost = self.filtered(lambda order: order._quote_is_lost())
+        lost = self.filtered(lambda order: order.quote_outcome == "lost")
         if not lost:
             return
         if state and state != "cancel":

@@ -15,7 +15,25 @@ class SaleOrder(models.Model):
     _inherit = "sale.order"
 
     # ------------------------------------------------------------------
-    # Pricing engine
+    # Computes and searches
+    # ------------------------------------------------------------------
+
+    @api.depends("opportunity_id")
+    def _compute_payment_term_id(self):
+        """New quotes of a customer get the payment terms promised to it."""
+        res = super()._compute_payment_term_id()
+        quotes = self.filtered(lambda order: order.state in QUOTATION_STATES)
+        if not quotes.partner_id:
+            return res
+        terms = quotes._quote_promised_payment_terms()
+        for order in quotes:
+            term = terms.get(order)
+            if term:
+                order.payment_term_id = term
+        return res
+
+    # ------------------------------------------------------------------
+    # Actions
     # ------------------------------------------------------------------
 
     def action_reset_to_engine_price(self):
@@ -72,22 +90,8 @@ class SaleOrder(models.Model):
         return True
 
     # ------------------------------------------------------------------
-    # Promises and offers
+    # Business methods
     # ------------------------------------------------------------------
-
-    @api.depends("opportunity_id")
-    def _compute_payment_term_id(self):
-        """New quotes of a customer get the payment terms promised to it."""
-        res = super()._compute_payment_term_id()
-        quotes = self.filtered(lambda order: order.state in QUOTATION_STATES)
-        if not quotes.partner_id:
-            return res
-        terms = quotes._quote_promised_payment_terms()
-        for order in quotes:
-            term = terms.get(order)
-            if term:
-                order.payment_term_id = term
-        return res
 
     def _get_engine_order_values(self):
         """What the order gives the engine and the offers, as plain values:

@@ -48,6 +48,7 @@ class QuoteAnalysis(models.Model):
             "name",
             "order_line",
             "partner_id",
+            "quote_outcome",
             "state",
             "team_id",
             "user_id",
@@ -212,21 +213,27 @@ class QuoteAnalysis(models.Model):
     )
 
     # ------------------------------------------------------------------
+    # Actions
+    # ------------------------------------------------------------------
+
+    @api.readonly
+    def action_open_order(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": "sale.order",
+            "views": [[False, "form"]],
+            "res_id": self.order_id.id,
+        }
+
+    # ------------------------------------------------------------------
     # SQL
     # ------------------------------------------------------------------
+
     def _case_value_or_one(self, value):
         return f"CASE COALESCE({value}, 0) WHEN 0 THEN 1.0 ELSE {value} END"
 
-    def _outcome_sql(self):
-        return """
-            CASE
-                WHEN s.state = 'sale' THEN 'won'
-                WHEN s.state = 'cancel' THEN 'lost'
-                ELSE 'open'
-            END"""
-
     def _select(self):
-        outcome = self._outcome_sql()
         select_ = f"""
             s.id AS id,
             s.id AS order_id,
@@ -237,7 +244,7 @@ class QuoteAnalysis(models.Model):
             s.company_id AS company_id,
             s.date_order AS date,
             s.state AS state,
-            {outcome} AS outcome,
+            s.quote_outcome AS outcome,
             {self.env.company.currency_id.id} AS currency_id,
             s.amount_untaxed
                 / {self._case_value_or_one("s.currency_rate")}
@@ -247,12 +254,13 @@ class QuoteAnalysis(models.Model):
             reason.category AS lost_reason_category,
             s.lost_date AS lost_date,
             main_line.categ_id AS categ_id,
-            CASE WHEN s.state = 'sale' THEN 1 ELSE 0 END AS won_count,
-            CASE WHEN s.state = 'cancel' THEN 1 ELSE 0 END AS lost_count,
-            CASE WHEN s.state IN ('sale', 'cancel') THEN 1 ELSE 0 END AS decided_count,
+            CASE WHEN s.quote_outcome = 'won' THEN 1 ELSE 0 END AS won_count,
+            CASE WHEN s.quote_outcome = 'lost' THEN 1 ELSE 0 END AS lost_count,
+            CASE WHEN s.quote_outcome IN ('won', 'lost') THEN 1 ELSE 0 END
+                AS decided_count,
             CASE
-                WHEN s.state = 'sale' THEN 100.0
-                WHEN s.state = 'cancel' THEN 0.0
+                WHEN s.quote_outcome = 'won' THEN 100.0
+                WHEN s.quote_outcome = 'lost' THEN 0.0
             END AS win_rate,
             s.quote_sent_date AS quote_sent_date,
             s.customer_response AS customer_response,
@@ -299,7 +307,7 @@ class QuoteAnalysis(models.Model):
         # Cancelled without a loss (withdrawn drafts, cancelled orders) have no
         # sales outcome and stay out of the statistics.
         return """
-            (s.state != 'cancel' OR s.lost_date IS NOT NULL)"""
+            s.quote_outcome != 'withdrawn'"""
 
     def _group_by(self):
         """Hook for extensions that join line-level tables; empty: one row per
@@ -318,13 +326,3 @@ class QuoteAnalysis(models.Model):
     @property
     def _table_query(self):
         return self._query()
-
-    @api.readonly
-    def action_open_order(self):
-        self.ensure_one()
-        return {
-            "type": "ir.actions.act_window",
-            "res_model": "sale.order",
-            "views": [[False, "form"]],
-            "res_id": self.order_id.id,
-        }

@@ -18,7 +18,6 @@ class TestBadInput(QuoteProcessCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.reason = cls.env.ref("quote_process.deviation_reason_competitor")
         cls.rule_vals = {
             "name": "Bad Input Rule",
             "adjustment_type": "percent",
@@ -136,16 +135,7 @@ class TestBadInput(QuoteProcessCommon):
         self.assertEqual(Order.search_count([]), count, "nothing half-saved")
 
     def test_quote_fields(self):
-        order = (
-            self.env["sale.order"]
-            .with_user(self.salesman)
-            .create(
-                {
-                    "partner_id": self.customer.id,
-                    "order_line": [Command.create({"product_id": self.product.id})],
-                }
-            )
-        )
+        order = self.create_quote(self.salesman)
         for vals in (
             {"customer_response": "maybe"},
             {"response_deadline": "next week"},
@@ -196,7 +186,7 @@ class TestBadInput(QuoteProcessCommon):
                             {
                                 "product_id": self.product.id,
                                 "price_unit": 97.0,
-                                "deviation_reason_id": self.reason.id,
+                                "deviation_reason_id": self.deviation_reason.id,
                                 "deviation_note": script,
                             }
                         )
@@ -207,12 +197,7 @@ class TestBadInput(QuoteProcessCommon):
         self.assertEqual(order.order_line.deviation_note, script)  # kept as text
         order.action_quotation_sent()
         lost_reason = self.env["crm.lost.reason"].search([], limit=1)
-        action = order.action_mark_lost()
-        self.env["quote.lost.wizard"].with_user(self.salesman).with_context(
-            **action["context"]
-        ).create(
-            {"lost_reason_id": lost_reason.id, "lost_note": script}
-        ).action_confirm()
+        self.mark_lost(order, self.salesman, lost_reason, script)
         bodies = Markup("").join(order.message_ids.mapped("body"))
         self.assertNotIn("<script>", bodies)
         self.assertNotIn("<b>bold</b>", bodies)

@@ -30,7 +30,6 @@ class BypassCommon(QuoteProcessCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.reason = cls.env.ref("quote_process.deviation_reason_competitor")
         cls.lost_reason = cls.env["crm.lost.reason"].search([], limit=1)
         cls.team = cls.env["crm.team"].create(
             {"name": "Bypass Team", "user_id": cls.sales_manager.id}
@@ -38,29 +37,13 @@ class BypassCommon(QuoteProcessCommon):
         cls.customer.email = "customer@example.com"
 
     def _line(self, price=None, reason=True):
-        vals = {"product_id": self.product.id}
-        if price is not None:
-            vals["price_unit"] = price
-            if reason:
-                vals["deviation_reason_id"] = self.reason.id
-                vals["deviation_note"] = "Matched a competitor"
-        return vals
+        note = price is not None and reason and "Matched a competitor"
+        return self.quote_line(price=price, note=note)
 
     def _quote(self, user=None, price=None, **vals):
-        user = user or self.salesman
-        return (
-            self.env["sale.order"]
-            .with_user(user)
-            .create(
-                {
-                    "partner_id": self.customer.id,
-                    "user_id": user.id,
-                    "team_id": self.team.id,
-                    "order_line": [Command.create(self._line(price))],
-                    **vals,
-                }
-            )
-        )
+        """A quotation of the team, by default the salesman's."""
+        vals = {"team_id": self.team.id, **vals}
+        return self.create_quote(user or self.salesman, [self._line(price)], **vals)
 
 
 @tagged("post_install", "-at_install")
@@ -90,7 +73,7 @@ class TestBypassDeviationReason(BypassCommon):
         # a justified line keeps its justification when copied
         justified = self._quote(price=90.0)
         copy = justified.copy()
-        self.assertEqual(copy.order_line.deviation_reason_id, self.reason)
+        self.assertEqual(copy.order_line.deviation_reason_id, self.deviation_reason)
         with self.assertRaises(ValidationError):
             copy.order_line.write({"deviation_note": " "})
         self.assertAlmostEqual(line.price_unit, 100.0)
@@ -166,7 +149,7 @@ class TestBypassApprovalGate(BypassCommon):
                         "sale",
                         str(self.product.id),
                         "80",
-                        str(self.reason.id),
+                        str(self.deviation_reason.id),
                         "Competitor",
                     ]
                 ],
@@ -253,10 +236,7 @@ class TestBypassLostReason(BypassCommon):
 
     def test_reason_of_lost_quote_cannot_be_cleared(self):
         order = self._sent()
-        action = order.action_mark_lost()
-        self.env["quote.lost.wizard"].with_user(self.salesman).with_context(
-            **action["context"]
-        ).create({"lost_reason_id": self.lost_reason.id}).action_confirm()
+        self.mark_lost(order, self.salesman, self.lost_reason)
         self.assertEqual(order.state, "cancel")
         for context in BYPASS_CONTEXTS:
             with self.subTest(context=context), self.assertRaises(UserError):

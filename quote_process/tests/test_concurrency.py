@@ -10,10 +10,11 @@ from datetime import timedelta
 from psycopg2 import errors
 
 from odoo import SUPERUSER_ID, api, fields
-from odoo.fields import Command
 from odoo.orm.environments import Transaction
 from odoo.tests import TransactionCase, tagged
 from odoo.tools import mute_logger
+
+from .common import quote_values
 
 QUOTES = 6
 
@@ -39,17 +40,10 @@ class TestConcurrency(TransactionCase):
         product = env["product.product"].create(
             {"name": "Race Widget", "list_price": 100.0}
         )
+        line = {"product_id": product.id, **line_vals}
+        demo = env.ref("base.user_demo")
         orders = env["sale.order"].create(
-            [
-                {
-                    "partner_id": customer.id,
-                    "user_id": env.ref("base.user_demo").id,
-                    "order_line": [
-                        Command.create({"product_id": product.id, **line_vals})
-                    ],
-                }
-                for _i in range(count)
-            ]
+            [quote_values(customer, [line], user=demo) for _i in range(count)]
         )
         return orders, customer, product
 
@@ -122,7 +116,7 @@ class TestConcurrency(TransactionCase):
                     barrier.wait(timeout=60)
                     return env["sale.order"]._cron_remind_overdue_quotes(batch_size=2)
 
-            with mute_logger("odoo.addons.quote_process.models.sale_order_followup"):
+            with mute_logger("odoo.addons.quote_process.models.sale_order_reminder"):
                 results = self._run_in_threads(worker, worker)
             for result in results:
                 self.assertNotIsInstance(result, Exception, result)

@@ -12,7 +12,6 @@ class DeviationCommon(QuoteProcessCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.reason = cls.env.ref("quote_process.deviation_reason_competitor")
         cls.team = cls.env["crm.team"].create(
             {"name": "Approval Team", "user_id": cls.sales_manager.id}
         )
@@ -21,25 +20,18 @@ class DeviationCommon(QuoteProcessCommon):
         )
 
     def _quote(self, user, price=None, discount=0.0, reason=True, qty=1.0):
-        line = {"product_id": self.product.id, "product_uom_qty": qty}
+        """A quotation of the team on its pricelist; a ``price`` comes with
+        ``discount`` and, unless ``reason`` is False, a reason."""
+        line = self.quote_line(qty=qty)
         if price is not None:
-            line["price_unit"] = price
-            line["discount"] = discount
-            if reason:
-                line["deviation_reason_id"] = self.reason.id
-                line["deviation_note"] = "Matched a competitor's written offer"
-        return (
-            self.env["sale.order"]
-            .with_user(user)
-            .create(
-                {
-                    "partner_id": self.customer.id,
-                    "user_id": user.id,
-                    "team_id": self.team.id,
-                    "pricelist_id": self.pricelist.id,
-                    "order_line": [Command.create(line)],
-                }
+            line = self.quote_line(
+                qty=qty,
+                price=price,
+                discount=discount,
+                note=reason and "Matched a competitor's written offer",
             )
+        return self.create_quote(
+            user, [line], team_id=self.team.id, pricelist_id=self.pricelist.id
         )
 
 
@@ -75,19 +67,21 @@ class TestDeviation(DeviationCommon):
         with self.assertRaises(ValidationError):
             line.write({"price_unit": 97.0})
         with self.assertRaises(ValidationError):
-            line.write({"price_unit": 97.0, "deviation_reason_id": self.reason.id})
+            line.write(
+                {"price_unit": 97.0, "deviation_reason_id": self.deviation_reason.id}
+            )
         with self.assertRaises(ValidationError):
             line.write(
                 {
                     "price_unit": 97.0,
-                    "deviation_reason_id": self.reason.id,
+                    "deviation_reason_id": self.deviation_reason.id,
                     "deviation_note": "   ",
                 }
             )
         line.write(
             {
                 "price_unit": 97.0,
-                "deviation_reason_id": self.reason.id,
+                "deviation_reason_id": self.deviation_reason.id,
                 "deviation_note": "Competitor offer of 97",
             }
         )
@@ -129,7 +123,7 @@ class TestDeviation(DeviationCommon):
         with form.order_line.edit(0) as line:
             line.price_unit = 90.0
             self.assertTrue(line.deviation_needs_reason)
-            line.deviation_reason_id = self.reason
+            line.deviation_reason_id = self.deviation_reason
             line.deviation_note = "Strategic first order"
         form.save()
         self.assertAlmostEqual(order.order_line.deviation_percent, -10.0)
@@ -348,7 +342,7 @@ class TestApproval(DeviationCommon):
                             {
                                 "product_id": product.id,
                                 "price_unit": 97.0,
-                                "deviation_reason_id": self.reason.id,
+                                "deviation_reason_id": self.deviation_reason.id,
                                 "deviation_note": "Competitor",
                             }
                         )
@@ -382,12 +376,12 @@ class TestDiscountWizard(DeviationCommon):
             order,
             discount_type="sol_discount",
             discount_percentage=0.04,
-            deviation_reason_id=self.reason.id,
+            deviation_reason_id=self.deviation_reason.id,
             deviation_note="Loyal customer",
         )
         wizard.action_apply_discount()
         self.assertAlmostEqual(order.order_line.discount, 4.0)
-        self.assertEqual(order.order_line.deviation_reason_id, self.reason)
+        self.assertEqual(order.order_line.deviation_reason_id, self.deviation_reason)
         self.assertEqual(order.approval_state, "not_required")
 
     def test_global_discount_counts_for_authority(self):
@@ -433,7 +427,7 @@ class TestAuthorityOfWhoSetsThePrice(DeviationCommon):
         order.order_line.with_user(self.salesman_all).write(
             {
                 "price_unit": 80.0,
-                "deviation_reason_id": self.reason.id,
+                "deviation_reason_id": self.deviation_reason.id,
                 "deviation_note": "Matched an offer",
             }
         )
@@ -454,7 +448,7 @@ class TestAuthorityOfWhoSetsThePrice(DeviationCommon):
         order.order_line.with_user(self.salesman_all).write(
             {
                 "price_unit": 80.0,
-                "deviation_reason_id": self.reason.id,
+                "deviation_reason_id": self.deviation_reason.id,
                 "deviation_note": "Matched an offer",
             }
         )

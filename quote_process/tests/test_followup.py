@@ -11,7 +11,7 @@ from odoo.tools import mute_logger
 from .common import QuoteProcessCommon
 
 SENT_AT = datetime(2025, 3, 3, 9, 0)  # Monday, 10:00 in Brussels
-LOGGER = "odoo.addons.quote_process.models.sale_order_followup"
+LOGGER = "odoo.addons.quote_process.models.sale_order_reminder"
 
 
 @tagged("post_install", "-at_install")
@@ -54,32 +54,21 @@ class TestFollowupCommon(QuoteProcessCommon):
         cls.partner_root = cls.env.ref("base.partner_root")
 
     def _make_quote(self, user=None, **values):
-        user = self.salesman if user is None else user
-        return (
-            self.env["sale.order"]
-            .sudo()
-            .create(
-                {
-                    "partner_id": self.followup_customer.id,
-                    "user_id": user.id,
-                    "team_id": self.team.id,
-                    "order_line": [
-                        (0, 0, {"product_id": self.product.id, "product_uom_qty": 3})
-                    ],
-                    **values,
-                }
-            )
-            .sudo(False)
+        """A quotation of the team for the silent customer, by default the
+        salesman's, created by the system."""
+        values = {"team_id": self.team.id, **values}
+        return self.create_quote(
+            self.salesman if user is None else user,
+            [self.quote_line(qty=3)],
+            partner=self.followup_customer,
+            sudo=True,
+            **values,
         )
 
     def _mark_lost_as_salesman(self, order):
         """Cancel a sent quotation the only way allowed: marked lost."""
-        action = order.with_user(self.salesman).action_mark_lost()
-        self.env["quote.lost.wizard"].with_user(self.salesman).with_context(
-            **action["context"]
-        ).create(
-            {"lost_reason_id": self.env["crm.lost.reason"].search([], limit=1).id}
-        ).action_confirm()
+        reason = self.env["crm.lost.reason"].search([], limit=1)
+        self.mark_lost(order, self.salesman, reason)
 
     def _sent_quote(self, user=None, at=SENT_AT, **values):
         with freeze_time(at):
@@ -633,12 +622,12 @@ class TestFollowupReminder(TestFollowupCommon):
         locked = self._sent_quote()
         free = self._sent_quote()
         SaleOrder = type(self.env["sale.order"])
-        original = SaleOrder.try_lock_for_update
+        original = SaleOrder._quote_followup_lock
 
-        def lock_all_but(records, **kwargs):
-            return original(records, **kwargs) - locked
+        def lock_all_but(records):
+            return original(records) - locked
 
-        with patch.object(SaleOrder, "try_lock_for_update", lock_all_but):
+        with patch.object(SaleOrder, "_quote_followup_lock", lock_all_but):
             self._run_cron(datetime(2025, 3, 13, 9, 0))
         self.assertEqual(locked.reminder_count, 0)
         self.assertEqual(free.reminder_count, 1)

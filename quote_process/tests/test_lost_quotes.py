@@ -25,15 +25,14 @@ class TestLostQuotes(LostQuoteCommon):
     @freeze_time("2026-03-05 10:00:00")
     def test_wizard_one_quote(self):
         order = self._sent_quote()
-        self._mark_lost(
+        self.mark_lost(
             order, self.salesman, self.reason_price, "Competitor offered 8% less"
         )
         self.assertEqual(order.state, "cancel")
         self.assertEqual(order.lost_reason_id, self.reason_price)
         self.assertEqual(order.lost_note, "Competitor offered 8% less")
         self.assertEqual(str(order.lost_date), "2026-03-05")
-        if "customer_response" in order._fields:
-            self.assertEqual(order.customer_response, "declined")
+        self.assertEqual(order.customer_response, "declined")
         messages = self._messages(order)
         self.assertIn("Quotation lost: Our price was higher", messages)
         self.assertIn("Competitor offered 8% less", messages)
@@ -140,12 +139,12 @@ class TestLostQuotes(LostQuoteCommon):
         lead = self._create_opportunity(self.salesman)
         first = self._sent_quote(opportunity_id=lead.id)
         second = self._create_quote(self.salesman, 150.0, opportunity_id=lead.id)
-        self._mark_lost(first, self.salesman, self.reason_price)
+        self.mark_lost(first, self.salesman, self.reason_price)
         self.assertEqual(first.state, "cancel")
         self.assertTrue(lead.active)
         self.assertFalse(lead.lost_reason_id)
         # Losing the last open one loses the opportunity.
-        self._mark_lost(second, self.salesman, self.reason_speed)
+        self.mark_lost(second, self.salesman, self.reason_speed)
         self.assertFalse(lead.active)
         self.assertEqual(lead.lost_reason_id, self.reason_speed)
 
@@ -161,14 +160,14 @@ class TestLostQuotes(LostQuoteCommon):
             .with_user(self.salesman)
             .search([("id", "=", colleague_quote.id)])
         )
-        self._mark_lost(order, self.salesman, self.reason_price)
+        self.mark_lost(order, self.salesman, self.reason_price)
         self.assertTrue(lead.active)
 
     def test_opportunity_kept_when_won_by_another_order(self):
         lead = self._create_opportunity(self.salesman)
         order = self._sent_quote(opportunity_id=lead.id)
         self._create_quote(self.salesman, 90.0, opportunity_id=lead.id).action_confirm()
-        self._mark_lost(order, self.salesman, self.reason_price)
+        self.mark_lost(order, self.salesman, self.reason_price)
         self.assertTrue(lead.active)
 
     def test_opportunity_lost_once_for_many_quotes(self):
@@ -176,7 +175,7 @@ class TestLostQuotes(LostQuoteCommon):
         orders = self._sent_quote(opportunity_id=lead.id) | self._sent_quote(
             amount=250.0, opportunity_id=lead.id
         )
-        self._mark_lost(orders, self.salesman, self.reason_price)
+        self.mark_lost(orders, self.salesman, self.reason_price)
         self.assertFalse(lead.active)
         self.assertEqual(lead.lost_reason_id, self.reason_price)
 
@@ -208,8 +207,6 @@ class TestLostQuotes(LostQuoteCommon):
         self.assertTrue(order.lost_date)
 
     def test_cancel_ever_sent_quote_needs_the_wizard(self):
-        if "quote_sent_date" not in self.env["sale.order"]._fields:
-            self.skipTest("The sending date of quotations is not recorded.")
         order = self._sent_quote()
         order.with_user(self.salesman).action_draft()
         self.assertEqual(order.state, "draft")
@@ -229,8 +226,6 @@ class TestLostQuotes(LostQuoteCommon):
         )
 
     def test_create_cancelled_sent_quote_refused(self):
-        if "quote_sent_date" not in self.env["sale.order"]._fields:
-            self.skipTest("The sending date of quotations is not recorded.")
         with self.assertRaisesRegex(UserError, "lost reason"):
             self._create_quote(
                 self.sales_manager,
@@ -244,7 +239,7 @@ class TestLostQuotes(LostQuoteCommon):
     # ------------------------------------------------------------------
     def test_lost_reason_cannot_be_cleared(self):
         order = self._sent_quote()
-        self._mark_lost(order, self.salesman, self.reason_price)
+        self.mark_lost(order, self.salesman, self.reason_price)
         for user in (self.salesman, self.sales_manager):
             with self.assertRaisesRegex(UserError, "cannot be cleared"):
                 order.with_user(user).write({"lost_reason_id": False})
@@ -257,25 +252,24 @@ class TestLostQuotes(LostQuoteCommon):
 
     def test_restore_to_draft_by_owner(self):
         order = self._sent_quote()
-        self._mark_lost(order, self.salesman, self.reason_price, "Too pricey")
+        self.mark_lost(order, self.salesman, self.reason_price, "Too pricey")
         order.with_user(self.salesman).action_draft()
         self.assertEqual(order.state, "draft")
         self.assertFalse(order.lost_reason_id)
         self.assertFalse(order.lost_note)
         self.assertFalse(order.lost_date)
-        if "customer_response" in order._fields:
-            self.assertNotEqual(order.customer_response, "declined")
+        self.assertNotEqual(order.customer_response, "declined")
         self.assertIn("the loss", self._messages(order))
         # Back in the analysis as an open quotation.
         row = self.env["quote.analysis"].search([("order_id", "=", order.id)])
         self.assertEqual(row.outcome, "open")
         # It can be lost again.
-        self._mark_lost(order, self.salesman, self.reason_speed)
+        self.mark_lost(order, self.salesman, self.reason_speed)
         self.assertEqual(order.lost_reason_id, self.reason_speed)
 
     def test_restore_to_draft_by_manager_only_for_others(self):
         order = self._sent_quote()
-        self._mark_lost(order, self.salesman, self.reason_price)
+        self.mark_lost(order, self.salesman, self.reason_price)
         with self.assertRaisesRegex(UserError, "Only the salesperson"):
             order.with_user(self.salesman_all).action_draft()
         with self.assertRaisesRegex(UserError, "Only the salesperson"):
@@ -289,7 +283,7 @@ class TestLostQuotes(LostQuoteCommon):
     def test_restore_mentions_lost_opportunity(self):
         lead = self._create_opportunity(self.salesman)
         order = self._sent_quote(opportunity_id=lead.id)
-        self._mark_lost(order, self.salesman, self.reason_price)
+        self.mark_lost(order, self.salesman, self.reason_price)
         self.assertFalse(lead.active)
         order.with_user(self.salesman).action_draft()
         self.assertIn("still marked as lost", self._messages(order))
@@ -314,9 +308,43 @@ class TestLostQuotes(LostQuoteCommon):
         new_reason = self.env["crm.lost.reason"].create({"name": "Moved abroad"})
         self.assertEqual(new_reason.category, "other")
 
+    def test_one_definition_of_lost(self):
+        """The quotation, the analysis, the reason's count and the Lost filter
+        agree on which quotations are lost: cancelled with a reason (an import
+        that dates nothing) or dated lost (declined online), never withdrawn."""
+        with_reason = self._create_quote(
+            self.sales_manager,
+            10.0,
+            state="cancel",
+            lost_reason_id=self.reason_budget.id,
+        )
+        self.assertFalse(with_reason.lost_date)
+        declined = self._create_quote(self.salesman, 20.0)
+        declined.with_user(self.salesman).action_cancel()
+        declined.sudo().lost_date = "2026-03-05"
+        withdrawn = self._create_quote(self.salesman, 30.0)
+        withdrawn.with_user(self.salesman).action_cancel()
+        orders = with_reason | declined | withdrawn
+        self.assertEqual(orders.mapped("quote_outcome"), ["lost", "lost", "withdrawn"])
+        rows = self.env["quote.analysis"].search([("order_id", "in", orders.ids)])
+        self.assertEqual(rows.order_id, with_reason | declined)
+        self.assertEqual(set(rows.mapped("outcome")), {"lost"})
+        self.assertEqual(sum(rows.mapped("lost_count")), 2)
+        self.assertEqual(self.reason_budget.quote_count, 1)
+        lost_filter = self.env.ref(
+            "quote_process.sale_order_view_search_inherit_quotation_lost"
+        )
+        self.assertIn("quote_outcome", lost_filter.arch)
+        self.assertEqual(
+            self.env["sale.order"].search(
+                [("id", "in", orders.ids), ("quote_outcome", "=", "lost")]
+            ),
+            with_reason | declined,
+        )
+
     def test_reason_counts_lost_quotes(self):
         order = self._sent_quote()
-        self._mark_lost(order, self.salesman, self.reason_budget)
+        self.mark_lost(order, self.salesman, self.reason_budget)
         reason = self.reason_budget.with_user(self.salesman)
         self.assertEqual(reason.quote_count, 1)
         action = reason.action_lost_quotes()

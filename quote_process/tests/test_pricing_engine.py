@@ -85,17 +85,15 @@ class PricingEngineCommon(QuoteProcessCommon):
         if lines is None:
             lines = [(self.product, 1.0)]
         values = {
-            "partner_id": self.customer.id,
             "pricelist_id": self.pricelist.id,
             "date_order": "2025-03-15 12:00:00",
             "payment_term_id": False,
-            "order_line": [
-                Command.create({"product_id": product.id, "product_uom_qty": qty})
-                for product, qty in lines
-            ],
             **values,
         }
-        return self.env["sale.order"].create(values)
+        return self.create_quote(
+            lines=[self.quote_line(product, qty=qty) for product, qty in lines],
+            **values,
+        )
 
     def _engine_price(self, lines=None, **values):
         return self._order(lines, **values).order_line.engine_price_unit

@@ -27,7 +27,6 @@ class PromiseCommon(PricingEngineCommon):
                 }
             )
         )
-        cls.reason = cls.env.ref("quote_process.deviation_reason_competitor")
         cls.cron = cls.env.ref("quote_process.ir_cron_expire_quote_promises")
 
     def _run_cron(self, at):
@@ -143,27 +142,18 @@ class TestPromises(PromiseCommon):
         with self.assertRaises(ValidationError):
             self._order_with_price(100.0)
         order = self._order_with_price(
-            100.0, deviation_reason_id=self.reason.id, deviation_note="List price"
+            100.0,
+            deviation_reason_id=self.deviation_reason.id,
+            deviation_note="List price",
         )
         self.assertAlmostEqual(order.order_line.deviation_percent, 11.11, places=2)
         self.assertTrue(order.order_line.deviation_needs_reason)
 
     def _order_with_price(self, price, **line_values):
-        return self.env["sale.order"].create(
-            {
-                "partner_id": self.customer.id,
-                "pricelist_id": self.pricelist.id,
-                "date_order": "2025-03-15 12:00:00",
-                "order_line": [
-                    Command.create(
-                        {
-                            "product_id": self.product.id,
-                            "price_unit": price,
-                            **line_values,
-                        }
-                    )
-                ],
-            }
+        return self.create_quote(
+            lines=[self.quote_line(price=price, **line_values)],
+            pricelist_id=self.pricelist.id,
+            date_order="2025-03-15 12:00:00",
         )
 
     def test_payment_terms_promise(self):
@@ -251,7 +241,7 @@ class TestPriceLock(PromiseCommon):
         for values in (
             {"price_unit": 99.5},
             {"discount": 0.2},
-            {"price_unit": 90.0, "deviation_reason_id": self.reason.id},
+            {"price_unit": 90.0, "deviation_reason_id": self.deviation_reason.id},
         ):
             with self.assertRaises(ValidationError):
                 line.write(values)
@@ -262,7 +252,7 @@ class TestPriceLock(PromiseCommon):
             {
                 "price_unit": 90.0,
                 "discount": 2.0,
-                "deviation_reason_id": self.reason.id,
+                "deviation_reason_id": self.deviation_reason.id,
                 "deviation_note": "Matched the rival's offer",
             }
         )

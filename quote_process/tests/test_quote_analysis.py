@@ -40,7 +40,7 @@ class TestQuoteAnalysis(LostQuoteCommon):
                 order.action_confirm()
             elif outcome == "lost":
                 order.with_user(user).action_quotation_sent()
-                cls._mark_lost(order, user, reason)
+                cls.mark_lost(order, user, reason)
             cls.orders |= order
             return order
 
@@ -183,13 +183,11 @@ class TestQuoteAnalysis(LostQuoteCommon):
     def test_multi_company_rule(self):
         other_company = self.env["res.company"].create({"name": "Other Quote Co"})
         self.sales_manager.write({"company_ids": [Command.link(other_company.id)]})
-        order = self.env["sale.order"].create(
-            {
-                "partner_id": self.analysis_customer.id,
-                "company_id": other_company.id,
-                "user_id": self.salesman_all.id,
-                "order_line": [Command.create({"product_id": self.machine.id})],
-            }
+        order = self.create_quote(
+            lines=[self.quote_line(self.machine)],
+            partner=self.analysis_customer,
+            company_id=other_company.id,
+            user_id=self.salesman_all.id,
         )
         # Not a company of the user.
         analysis = self._analysis(self.salesman_all)

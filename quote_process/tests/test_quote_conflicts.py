@@ -4,9 +4,9 @@ from freezegun import freeze_time
 
 from odoo import api
 from odoo.exceptions import UserError, ValidationError
-from odoo.fields import Command
 from odoo.tests import TransactionCase, new_test_user, tagged
 
+from .common import quote_values
 from .test_pricing_engine import PricingEngineCommon
 
 
@@ -14,7 +14,6 @@ class ConflictCommon(PricingEngineCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.reason = cls.env.ref("quote_process.deviation_reason_competitor")
         cls.other_salesman = new_test_user(
             cls.env,
             login="qp_other_salesman",
@@ -23,26 +22,10 @@ class ConflictCommon(PricingEngineCommon):
         )
 
     def _quote(self, user, partner=None, price=None, **values):
-        line = {"product_id": self.product.id, "product_uom_qty": 2}
-        if price is not None:
-            line.update(
-                price_unit=price,
-                deviation_reason_id=self.reason.id,
-                deviation_note="Negotiated",
-            )
-        return (
-            self.env["sale.order"]
-            .with_user(user)
-            .create(
-                {
-                    "partner_id": (partner or self.customer).id,
-                    "user_id": user.id,
-                    "pricelist_id": self.pricelist.id,
-                    "order_line": [Command.create(line)],
-                    **values,
-                }
-            )
-        )
+        note = price is not None and "Negotiated"
+        line = self.quote_line(qty=2, price=price, note=note)
+        values = {"pricelist_id": self.pricelist.id, **values}
+        return self.create_quote(user, [line], partner=partner, **values)
 
 
 @tagged("post_install", "-at_install")
@@ -79,7 +62,7 @@ class TestQuoteConflicts(ConflictCommon):
             {
                 "price_unit": 100.0,
                 "discount": 10.0,
-                "deviation_reason_id": self.reason.id,
+                "deviation_reason_id": self.deviation_reason.id,
                 "deviation_note": "Same as colleague",
             }
         )
@@ -179,7 +162,7 @@ class TestQuoteConflictsConcurrent(TransactionCase):
         # Like a real request, the transaction reads before it creates.
         env.user.has_group("sales_team.group_sale_manager")
         return env["sale.order"].create(
-            {"partner_id": self.partner, "user_id": user_id}
+            quote_values(env["res.partner"].browse(self.partner), [], user=env.user)
         )
 
     def test_two_transactions(self):

@@ -51,17 +51,7 @@ class TestSecurityMatrix(QuoteProcessCommon):
             "sales_manager": cls.sales_manager,
             "other_company": cls.other_user,
         }
-        cls.quote = (
-            cls.env["sale.order"]
-            .with_user(cls.salesman)
-            .create(
-                {
-                    "partner_id": cls.customer.id,
-                    "user_id": cls.salesman.id,
-                    "order_line": [Command.create({"product_id": cls.product.id})],
-                }
-            )
-        )
+        cls.quote = cls.create_quote(cls.salesman)
 
     # records of this company, one per model, for the record-level checks
     def _record(self, model):
@@ -200,17 +190,7 @@ class TestSecurityMatrix(QuoteProcessCommon):
     def test_analysis_own_documents(self):
         """A salesperson (own documents) sees the analysis of their own quotes
         only; all-documents users and managers see every quote."""
-        other_quote = (
-            self.env["sale.order"]
-            .with_user(self.salesman_all)
-            .create(
-                {
-                    "partner_id": self.customer.id,
-                    "user_id": self.salesman_all.id,
-                    "order_line": [Command.create({"product_id": self.product.id})],
-                }
-            )
-        )
+        other_quote = self.create_quote(self.salesman_all)
         self.env.flush_all()
         quotes = self.quote | other_quote
         Analysis = self.env["quote.analysis"]

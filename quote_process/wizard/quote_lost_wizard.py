@@ -52,22 +52,20 @@ class QuoteLostWizard(models.TransientModel):
 
     @api.model_create_multi
     def create(self, vals_list):
-        for vals in vals_list:
-            if not vals.get("lost_reason_id"):
-                raise UserError(self._quote_missing_reason_message())
+        # The one check of the required reason, with a message that says what
+        # to do; the column is NOT NULL, so a saved wizard always has one.
+        if not all(vals.get("lost_reason_id") for vals in vals_list):
+            raise UserError(
+                self.env._(
+                    "A quotation cannot be marked as lost without a reason. "
+                    "Choose the lost reason that fits best."
+                )
+            )
         return super().create(vals_list)
-
-    def _quote_missing_reason_message(self):
-        return self.env._(
-            "A quotation cannot be marked as lost without a reason. Choose the "
-            "lost reason that fits best."
-        )
 
     def action_confirm(self):
         """Mark the wizard's quotations as lost and cancel them."""
         self.ensure_one()
-        if not self.lost_reason_id:
-            raise UserError(self._quote_missing_reason_message())
         orders = self.order_ids
         if not orders:
             raise UserError(self.env._("Select the quotations to mark as lost."))

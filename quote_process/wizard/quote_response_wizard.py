@@ -1,4 +1,4 @@
-from odoo import api, fields, models
+from odoo import fields, models
 from odoo.exceptions import UserError
 from odoo.tools import is_html_empty
 
@@ -32,16 +32,6 @@ class QuoteResponseWizard(models.TransientModel):
         string="What the Customer Said",
         help="Optional: logged as a note on each quotation.",
     )
-    can_mark_lost = fields.Boolean(
-        compute="_compute_can_mark_lost",
-        help="Technical: whether declining opens the lost-quotation dialog.",
-    )
-
-    @api.depends("customer_response")
-    def _compute_can_mark_lost(self):
-        can_mark_lost = hasattr(self.env["sale.order"], "action_mark_lost")
-        for wizard in self:
-            wizard.can_mark_lost = can_mark_lost
 
     def action_confirm(self):
         self.ensure_one()
