@@ -2,8 +2,8 @@
 
 Each capability has a file of its own (``sale_order_approval.py``,
 ``sale_order_followup.py``, ``sale_order_lost.py``, ``sale_order_offers.py``,
-``sale_order_conflict.py``); this file decides the order in which their steps
-run on create and write.
+``sale_order_conflict.py``, ``sale_order_version.py``); this file decides the
+order in which their steps run on create and write.
 """
 
 from odoo import api, models
@@ -38,6 +38,7 @@ class SaleOrder(models.Model):
             check_client_values(self, vals)
             self._quote_check_approval_fields(vals)
             self._quote_followup_check_system_fields(vals)
+            self._quote_version_check_fields(vals)
         orders = super().create(vals_list)
         # Created sent or confirmed (RPC, import): the same gate as sending and
         # confirming.
@@ -48,6 +49,7 @@ class SaleOrder(models.Model):
             orders._quote_check_lost_on_create()
         orders._quote_followup_after_create()
         orders._quote_check_conflict_policy()
+        orders._quote_version_after_create()
         return orders
 
     def write(self, vals):
@@ -62,6 +64,7 @@ class SaleOrder(models.Model):
         if vals.get("state") in ("sent", "sale"):
             self._quote_check_can_proceed()
         self._quote_followup_check_system_fields(vals)
+        self._quote_version_check_fields(vals)
         if not self.env.su:
             self._quote_check_lost_write(vals)
         restored = self.browse()
@@ -69,6 +72,7 @@ class SaleOrder(models.Model):
             restored = self.filtered(lambda order: order._quote_is_lost())
         lost_reasons = {order.id: order.lost_reason_id for order in restored}
         followup_changes = self._quote_followup_before_write(vals)
+        sending = self._quote_version_before_write(vals)
         res = super().write(vals)
         if vals.get("state") == "cancel":
             self._quote_date_losses()
@@ -77,6 +81,7 @@ class SaleOrder(models.Model):
         self._quote_followup_after_write(followup_changes)
         if {"partner_id", "user_id", "company_id"} & set(vals):
             self._quote_check_conflict_policy()
+        self._quote_version_after_write(vals, sending)
         return res
 
     def _action_cancel(self):
