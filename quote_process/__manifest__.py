@@ -55,6 +55,7 @@ Quote Process turns quoting into a managed process:
         "demo/quote_pricing_rule_demo.xml",
         "demo/quote_process_demo.xml",
         "demo/quote_promise_demo.xml",
+        "demo/quote_version_demo.xml",
     ],
     "assets": {
         "web.assets_backend": [
