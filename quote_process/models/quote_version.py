@@ -1,11 +1,10 @@
 import hashlib
-import json
 
 from markupsafe import Markup
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
-from odoo.tools import format_date, formatLang
+from odoo.tools import SQL, format_date, formatLang
 
 from ..tools.formatting import format_number
 
@@ -275,11 +274,31 @@ class QuoteVersion(models.Model):
             limit=1,
         )
 
-    def _money(self, amount):
-        return formatLang(
-            self.env, amount or 0.0, digits=self.currency_id.decimal_places or 2
+    def _data(self):
+        """The values compared between versions. The lines are read as stored:
+        the ORM copies a JSON value on every read, and a version never
+        changes."""
+        self.ensure_one()
+        self.env.cr.execute(
+            SQL("SELECT line_data FROM quote_version WHERE id = %s", self.id)
         )
+        row = self.env.cr.fetchone()
+        return {
+            "version": self.version,
+            "channel": self.channel,
+            "line_data": (row and row[0]) or [],
+            "currency_id": self.currency_id.id,
+            "amount_total": self.amount_total,
+            "payment_term_id": self.payment_term_id.id,
+            "validity_date": self.validity_date,
+        }
 
+    @api.model
+    def _money(self, amount, currency_id):
+        currency = self.env["res.currency"].browse(currency_id)
+        return formatLang(self.env, amount or 0.0, digits=currency.decimal_places or 2)
+
+    @api.model
     def _line_label(self, line):
         if line["display_type"]:
             return line["name"] or ""
@@ -293,6 +312,7 @@ class QuoteVersion(models.Model):
                 line["name"] or "",
                 Markup(tag),
             )
+        currency_id = self.currency_id.id
         return Markup(
             "<tr><td>%s</td><td>%s</td><td>%s %s</td><td>%s</td><td>%s</td>"
             "<td>%s</td></tr>"
@@ -301,111 +321,127 @@ class QuoteVersion(models.Model):
             line["name"] or "",
             format_number(self.env, line["quantity"]),
             line["uom"] or "",
-            self._money(line["price_unit"]),
+            self._money(line["price_unit"], currency_id),
             format_number(self.env, line["discount"]),
-            self._money(line["price_subtotal"]),
+            self._money(line["price_subtotal"], currency_id),
         )
 
     def _diff(self, older):
         """What changed from ``older`` to this version, as short sentences a
-        salesperson reads: lines added, removed and changed, totals, payment
-        terms and validity."""
+        salesperson reads."""
         self.ensure_one()
+        return self._diff_data(older._data(), self._data())
+
+    @api.model
+    def _diff_data(self, old, new):
+        """What changed from the version values ``old`` to ``new``: lines
+        added, removed and changed (quantity, price, discount, description),
+        totals, payment terms and validity."""
         env = self.env
-        old_lines = {line["id"]: line for line in older.line_data or []}
-        new_ids = {line["id"] for line in self.line_data or []}
         changes = []
-        for line in self.line_data or []:
-            label = self._line_label(line)
-            old = old_lines.get(line["id"])
-            if not old:
-                if line["display_type"]:
+        old_lines = {line["id"]: line for line in old["line_data"]}
+        for line in new["line_data"]:
+            before = old_lines.get(line["id"])
+            if line["display_type"]:
+                if not before:
                     changes.append(self._display_line_change(line, "added"))
-                else:
-                    changes.append(
-                        env._(
-                            "added %(product)s (%(quantity)s × %(price)s)",
-                            product=label,
-                            quantity=format_number(env, line["quantity"]),
-                            price=self._money(line["price_unit"]),
-                        )
+                elif before["name"] != line["name"]:
+                    changes.append(self._display_line_change(line, "changed"))
+            elif not before:
+                changes.append(
+                    env._(
+                        "added %(product)s (%(quantity)s × %(price)s)",
+                        product=self._line_label(line),
+                        quantity=format_number(env, line["quantity"]),
+                        price=self._money(line["price_unit"], new["currency_id"]),
                     )
+                )
+            else:
+                changes += self._line_changes(before, line, old, new)
+        new_ids = {line["id"] for line in new["line_data"]}
+        for line in old["line_data"]:
+            if line["id"] in new_ids:
                 continue
             if line["display_type"]:
-                if old["name"] != line["name"]:
-                    changes.append(self._display_line_change(line, "changed"))
-                continue
-            if old["price_unit"] != line["price_unit"]:
-                changes.append(
-                    env._(
-                        "%(product)s %(old)s → %(new)s",
-                        product=label,
-                        old=older._money(old["price_unit"]),
-                        new=self._money(line["price_unit"]),
-                    )
+                changes.append(self._display_line_change(line, "removed"))
+            else:
+                changes.append(env._("removed %(label)s", label=self._line_label(line)))
+        return changes + self._terms_changes(old, new)
+
+    @api.model
+    def _line_changes(self, before, line, old, new):
+        env = self.env
+        label = self._line_label(line)
+        changes = []
+        if before["price_unit"] != line["price_unit"]:
+            changes.append(
+                env._(
+                    "%(product)s %(old)s → %(new)s",
+                    product=label,
+                    old=self._money(before["price_unit"], old["currency_id"]),
+                    new=self._money(line["price_unit"], new["currency_id"]),
                 )
-            if old["quantity"] != line["quantity"]:
-                changes.append(
-                    env._(
-                        "%(product)s quantity %(old)s → %(new)s",
-                        product=label,
-                        old=format_number(env, old["quantity"]),
-                        new=format_number(env, line["quantity"]),
-                    )
+            )
+        if before["quantity"] != line["quantity"]:
+            changes.append(
+                env._(
+                    "%(product)s quantity %(old)s → %(new)s",
+                    product=label,
+                    old=format_number(env, before["quantity"]),
+                    new=format_number(env, line["quantity"]),
                 )
-            if old["discount"] != line["discount"]:
-                changes.append(
-                    env._(
-                        "%(product)s discount %(old)s%% → %(new)s%%",
-                        product=label,
-                        old=format_number(env, old["discount"]),
-                        new=format_number(env, line["discount"]),
-                    )
+            )
+        if before["discount"] != line["discount"]:
+            changes.append(
+                env._(
+                    "%(product)s discount %(old)s%% → %(new)s%%",
+                    product=label,
+                    old=format_number(env, before["discount"]),
+                    new=format_number(env, line["discount"]),
                 )
-            if old["name"] != line["name"]:
-                changes.append(env._("%(product)s: new description", product=label))
-        for line in older.line_data or []:
-            if line["id"] not in new_ids:
-                if line["display_type"]:
-                    changes.append(self._display_line_change(line, "removed"))
-                else:
-                    changes.append(
-                        env._("removed %(label)s", label=older._line_label(line))
-                    )
-        if self.currency_id != older.currency_id:
+            )
+        if before["name"] != line["name"]:
+            changes.append(env._("%(product)s: new description", product=label))
+        return changes
+
+    @api.model
+    def _terms_changes(self, old, new):
+        env = self.env
+        changes = []
+        currency = env["res.currency"].browse(new["currency_id"])
+        if old["currency_id"] != new["currency_id"]:
             changes.append(
                 env._(
                     "currency %(old)s → %(new)s",
-                    old=older.currency_id.name,
-                    new=self.currency_id.name,
+                    old=env["res.currency"].browse(old["currency_id"]).name,
+                    new=currency.name,
                 )
             )
-        if self.currency_id.compare_amounts(self.amount_total, older.amount_total):
+        if currency.compare_amounts(new["amount_total"], old["amount_total"]):
             changes.append(
                 env._(
                     "total %(old)s → %(new)s",
-                    old=older._money(older.amount_total),
-                    new=self._money(self.amount_total),
+                    old=self._money(old["amount_total"], old["currency_id"]),
+                    new=self._money(new["amount_total"], new["currency_id"]),
                 )
             )
-        if self.payment_term_id != older.payment_term_id:
+        if old["payment_term_id"] != new["payment_term_id"]:
+            terms = env["account.payment.term"].browse(new["payment_term_id"])
             changes.append(
-                env._(
-                    "payment terms %(terms)s",
-                    terms=self.payment_term_id.name or env._("none"),
-                )
+                env._("payment terms %(terms)s", terms=terms.name or env._("none"))
             )
-        if self.validity_date != older.validity_date:
+        if old["validity_date"] != new["validity_date"]:
             changes.append(
                 env._(
                     "valid until %(date)s",
-                    date=format_date(env, self.validity_date)
-                    if self.validity_date
+                    date=format_date(env, new["validity_date"])
+                    if new["validity_date"]
                     else env._("no expiration"),
                 )
             )
         return changes
 
+    @api.model
     def _display_line_change(self, line, change):
         """A section or note added, removed or reworded, in words."""
         env = self.env
@@ -430,40 +466,41 @@ class QuoteVersion(models.Model):
             Markup("<li>%s</li>") % change for change in changes
         )
 
-    def _summary(self):
-        """The chatter line of this version: its number and what changed."""
-        self.ensure_one()
-        previous = self._previous()
-        if not previous:
+    @api.model
+    def _summary(self, new, old=None):
+        """The chatter line of the version of values ``new``: its number and
+        what changed since the version of values ``old``."""
+        if not old:
             return self.env._(
                 "v%(version)s sent to the customer (%(channel)s): %(lines)s lines, "
                 "total %(total)s",
-                version=self.version,
+                version=new["version"],
                 channel=dict(self._fields["channel"]._description_selection(self.env))[
-                    self.channel
+                    new["channel"]
                 ],
-                lines=self.line_count,
-                total=self._money(self.amount_total),
+                lines=len(
+                    [line for line in new["line_data"] if not line["display_type"]]
+                ),
+                total=self._money(new["amount_total"], new["currency_id"]),
             )
         return self.env._(
             "v%(version)s: %(changes)s",
-            version=self.version,
-            changes="; ".join(self._diff(previous))
+            version=new["version"],
+            changes="; ".join(self._diff_data(old, new))
             or self.env._("same lines and prices"),
         )
 
     @api.model
-    def _hash_content(self, values):
-        """Fingerprint of what the customer sees in ``values``: the engine
-        price and deviation are internal and stay out of it."""
-        visible = dict(values)
-        visible["line_data"] = [
-            {
-                key: value
-                for key, value in line.items()
-                if key not in ("engine_price_unit", "deviation_percent")
-            }
-            for line in values["line_data"]
+    def _hash_content(self, values, visible_lines):
+        """Fingerprint of what the customer sees: the totals and terms of
+        ``values`` and ``visible_lines``, the lines without the engine price
+        and deviation, which are internal."""
+        visible = [
+            values["currency_id"],
+            values["amount_untaxed"],
+            values["amount_total"],
+            values["payment_term_id"],
+            str(values["validity_date"]),
+            visible_lines,
         ]
-        text = json.dumps(visible, sort_keys=True, default=str)
-        return hashlib.sha256(text.encode()).hexdigest()
+        return hashlib.sha256(repr(visible).encode()).hexdigest()
