@@ -387,8 +387,8 @@ class TestQuoteVersionPortal(QuoteVersionCommon, HttpCase):
         self.assertEqual(order.version_ids[0].channel, "portal")
         self.assertIn("Version 2", response.text)
         earlier = response.text.split('id="quote_versions"')[1].split("</section>")[0]
-        self.assertIn("v1", earlier)
-        self.assertNotIn("v2", earlier)
+        self.assertIn("Version 1", earlier)
+        self.assertNotIn("Version 2", earlier)
         # a second visit of the same content makes no new version
         self.url_open(order.get_portal_url())
         self.env.invalidate_all()
