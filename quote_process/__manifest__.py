@@ -36,6 +36,7 @@ Quote Process turns quoting into a managed process:
         "wizard/sale_order_discount_views.xml",
         "wizard/quote_lost_wizard_views.xml",
         "wizard/quote_response_wizard_views.xml",
+        "wizard/quote_version_compare_views.xml",
         "views/res_config_settings_views.xml",
         "views/quote_deviation_reason_views.xml",
         "views/quote_discount_authority_views.xml",
@@ -43,14 +44,18 @@ Quote Process turns quoting into a managed process:
         "views/quote_pricing_rule_views.xml",
         "views/sale_order_views.xml",
         "views/quote_promise_views.xml",
+        "views/quote_version_views.xml",
         "report/quote_offers_templates.xml",
+        "report/quote_version_templates.xml",
         "report/quote_analysis_views.xml",
+        "report/quote_analysis_version_views.xml",
         "views/quote_process_menus.xml",
     ],
     "demo": [
         "demo/quote_pricing_rule_demo.xml",
         "demo/quote_process_demo.xml",
         "demo/quote_promise_demo.xml",
+        "demo/quote_version_demo.xml",
     ],
     "assets": {
         "web.assets_backend": [
@@ -59,6 +64,7 @@ Quote Process turns quoting into a managed process:
         "web.assets_tests": [
             "quote_process/static/tests/tours/quote_engine_price_tour.js",
             "quote_process/static/tests/tours/quote_process_story_tours.js",
+            "quote_process/static/tests/tours/quote_version_tour.js",
         ],
     },
     "post_init_hook": "post_init_hook",

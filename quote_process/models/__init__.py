@@ -10,6 +10,8 @@ from . import sale_order_reminder
 from . import sale_order_lost
 from . import sale_order_offers
 from . import sale_order_conflict
+from . import quote_version
+from . import sale_order_version
 from . import sale_order_line
 from . import sale_order_line_engine
 from . import sale_order_line_deviation

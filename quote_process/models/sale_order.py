@@ -2,8 +2,9 @@
 
 Each capability has a file of its own (``sale_order_approval.py``,
 ``sale_order_followup.py`` and its reminder ``sale_order_reminder.py``,
-``sale_order_lost.py``, ``sale_order_offers.py``, ``sale_order_conflict.py``);
-this file decides the order in which their steps run on create and write.
+``sale_order_lost.py``, ``sale_order_offers.py``, ``sale_order_conflict.py``,
+``sale_order_version.py``); this file decides the order in which their steps
+run on create and write.
 """
 
 from odoo import api, models
@@ -33,16 +34,18 @@ class SaleOrder(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         """Before Odoo creates: approval (values computed on the server are
-        dropped, the approval fields checked), follow-up (its system fields
-        refused). After: the approval gate for quotations created sent or
-        confirmed, the lost reason of a sent quotation created cancelled, the
-        follow-up of the sending, the conflict policy."""
+        dropped, the approval fields checked), follow-up and versions (their
+        system fields refused). After: the approval gate for quotations created
+        sent or confirmed, the lost reason of a sent quotation created
+        cancelled, the follow-up of the sending, the conflict policy, the
+        version of a quotation created sent."""
         for vals in vals_list:
             for fname in APPROVAL_COMPUTED_FIELDS:
                 vals.pop(fname, None)
             check_client_values(self, vals)
             self._quote_check_approval_fields(vals)
             self._quote_followup_check_system_fields(vals)
+            self._quote_version_check_fields(vals)
         orders = super().create(vals_list)
         # Created sent or confirmed (RPC, import): the same gate as sending and
         # confirming.
@@ -53,15 +56,16 @@ class SaleOrder(models.Model):
             orders._quote_check_lost_on_create()
         orders._quote_followup_after_create()
         orders._quote_check_conflict_policy()
+        orders._quote_version_after_create()
         return orders
 
     def write(self, vals):
         """Before Odoo writes: approval (computed values dropped, fields
-        checked, the gate when the state becomes sent or sale), follow-up
-        (system fields refused), lost quotations (the reason kept, who may
-        restore one), then what the write changes is noted. After: losses
+        checked, the gate when the state becomes sent or sale), follow-up and
+        versions (system fields refused), lost quotations (the reason kept, who
+        may restore one), then what the write changes is noted. After: losses
         dated or cleared, the follow-up recorded, the conflict policy when the
-        customer, salesperson or company changed."""
+        customer, salesperson or company changed, the version of a sending."""
         if any(fname in vals for fname in APPROVAL_COMPUTED_FIELDS):
             vals = {
                 fname: value
@@ -73,6 +77,7 @@ class SaleOrder(models.Model):
         if vals.get("state") in ("sent", "sale"):
             self._quote_check_can_proceed()
         self._quote_followup_check_system_fields(vals)
+        self._quote_version_check_fields(vals)
         if not self.env.su:
             self._quote_check_lost_write(vals)
         restored = self.browse()
@@ -80,6 +85,7 @@ class SaleOrder(models.Model):
             restored = self.filtered(lambda order: order.quote_outcome == "lost")
         lost_reasons = {order.id: order.lost_reason_id for order in restored}
         followup_changes = self._quote_followup_before_write(vals)
+        sending = self._quote_version_before_write(vals)
         res = super().write(vals)
         if vals.get("state") == "cancel":
             self._quote_date_losses()
@@ -88,6 +94,7 @@ class SaleOrder(models.Model):
         self._quote_followup_after_write(followup_changes)
         if {"partner_id", "user_id", "company_id"} & set(vals):
             self._quote_check_conflict_policy()
+        self._quote_version_after_write(vals, sending)
         return res
 
     def _action_cancel(self):

@@ -1,1 +1,2 @@
 from . import quote_analysis
+from . import quote_analysis_version

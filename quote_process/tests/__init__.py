@@ -17,3 +17,4 @@ from . import test_concurrency
 from . import test_bad_input
 from . import test_upgrade
 from . import test_readme
+from . import test_quote_versions

@@ -22,6 +22,8 @@ ACCESS_MATRIX = {
     "quote.response.wizard": ("", "crwd", "crwd", "crwd", None),
     "quote.approval.reject.wizard": ("", "crw", "crw", "crw", None),
     "quote.promise": ("", "crw", "crw", "crwd", ""),
+    "quote.version": ("", "r", "r", "r", ""),
+    "quote.version.compare": ("", "crw", "crw", "crw", None),
 }
 
 OPERATIONS = {"c": "create", "r": "read", "w": "write", "d": "unlink"}
@@ -91,6 +93,19 @@ class TestSecurityMatrix(QuoteProcessCommon):
                     "user_id": self.salesman.id,
                     "promise_type": "percent",
                     "discount_percent": 5.0,
+                }
+            )
+        if model == "quote.version":
+            self.quote.action_quotation_sent()
+            return self.quote.version_ids
+        if model == "quote.version.compare":
+            self.quote.action_quotation_sent()
+            version = self.quote.version_ids
+            return env[model].create(
+                {
+                    "order_id": self.quote.id,
+                    "version_from_id": version.id,
+                    "version_to_id": version.id,
                 }
             )
         raise AssertionError(f"no record factory for {model}")

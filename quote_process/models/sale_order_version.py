@@ -1,0 +1,412 @@
+"""Versions of quotations: what the customer received, recorded by every way
+of sending (email composer, Mark as Sent, the customer portal, RPC), and the
+version the customer signed or that was confirmed."""
+
+import json
+from contextlib import contextmanager
+from functools import partial
+
+from markupsafe import Markup
+from psycopg2.extras import Json as PsycopgJson
+
+from odoo import api, fields, models
+from odoo.exceptions import AccessError, UserError
+from odoo.tools import SQL
+
+from .sale_order import QUOTATION_STATES
+
+json_dumps = partial(json.dumps, ensure_ascii=False)
+
+# Key of the transaction's cache (not of the context, which a client sets)
+# listing the quotations whose sending records its version itself.
+DEFERRED_KEY = "quote_process.version_deferred"
+# The columns of sale_order_line a version reads.
+LINE_COLUMNS = [
+    "order_id",
+    "sequence",
+    "display_type",
+    "name",
+    "product_id",
+    "product_uom_qty",
+    "product_uom_id",
+    "price_unit",
+    "discount",
+    "engine_price_unit",
+    "deviation_percent",
+    "price_subtotal",
+]
+
+
+class SaleOrder(models.Model):
+    _inherit = "sale.order"
+
+    version_ids = fields.One2many(
+        comodel_name="quote.version",
+        inverse_name="order_id",
+        string="Versions",
+        readonly=True,
+        help="What the customer received each time the quotation was sent.",
+    )
+    version_count = fields.Integer(
+        string="Versions Sent",
+        compute="_compute_version_count",
+        help="Versions of the quotation sent to the customer: the rounds of "
+        "negotiation.",
+    )
+    accepted_version_id = fields.Many2one(
+        comodel_name="quote.version",
+        string="Accepted Version",
+        readonly=True,
+        copy=False,
+        index="btree_not_null",
+        help="The version the customer signed, or the one confirmed.",
+    )
+    current_version = fields.Integer(
+        string="Version",
+        compute="_compute_current_version",
+        help="Number of the version the customer sees: the last one sent, or "
+        "the next one when the quotation changed since.",
+    )
+
+    @api.depends("version_ids")
+    def _compute_version_count(self):
+        counts = dict(
+            self.env["quote.version"]._read_group(
+                [("order_id", "in", self.ids)], ["order_id"], ["__count"]
+            )
+        )
+        for order in self:
+            order.version_count = counts.get(order._origin, 0)
+
+    @api.depends(
+        "state",
+        "version_ids",
+        "accepted_version_id",
+        "currency_id",
+        "amount_untaxed",
+        "amount_total",
+        "payment_term_id",
+        "validity_date",
+        "order_line.display_type",
+        "order_line.name",
+        "order_line.product_id",
+        "order_line.product_uom_qty",
+        "order_line.product_uom_id",
+        "order_line.price_unit",
+        "order_line.discount",
+        "order_line.price_subtotal",
+    )
+    def _compute_current_version(self):
+        for order in self:
+            order.current_version = order._quote_version_number()
+
+    # ------------------------------------------------------------------
+    # CRUD steps (called by sale_order.py)
+    # ------------------------------------------------------------------
+
+    def _quote_version_check_fields(self, vals):
+        """Versions are recorded by the sending only: no client sets them."""
+        if not self.env.su and {"version_ids", "accepted_version_id"} & set(vals):
+            raise AccessError(
+                self.env._(
+                    "Versions are recorded when the quotation is sent, and the "
+                    "accepted version when the customer signs or the order is "
+                    "confirmed: they cannot be set by hand."
+                )
+            )
+
+    def _quote_version_after_create(self):
+        self.filtered(lambda order: order.state == "sent")._quote_version_record(
+            "other"
+        )
+
+    def _quote_version_before_write(self, vals):
+        """The quotations this write sends (draft to sent)."""
+        if vals.get("state") != "sent":
+            return self.browse()
+        return self.filtered(lambda order: order.state == "draft")
+
+    def _quote_version_after_write(self, vals, sending):
+        if sending:
+            deferred = self.env.cr.cache.get(DEFERRED_KEY, set())
+            sending.filtered(
+                lambda order: order.id not in deferred
+            )._quote_version_record("other")
+        if vals.get("signature"):
+            for order in self.filtered(lambda o: o.state in QUOTATION_STATES):
+                version = order._quote_version_record("portal", notify_identical=False)
+                order.sudo().accepted_version_id = version
+        if vals.get("state") == "draft":
+            self.filtered("accepted_version_id").sudo().accepted_version_id = False
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_versions(self):
+        if self.env.is_admin():
+            return
+        if self.filtered("version_ids"):
+            raise UserError(
+                self.env._(
+                    "This quotation was sent to the customer: its versions are "
+                    "kept. Cancel it, or ask an administrator to delete it."
+                )
+            )
+
+    # ------------------------------------------------------------------
+    # Sending paths
+    # ------------------------------------------------------------------
+
+    def action_quotation_sent(self):
+        with self._quote_version_deferred():
+            res = super().action_quotation_sent()
+        self._quote_version_record("mark_sent")
+        return res
+
+    def message_post(self, **kwargs):
+        # Sending with the quotation's email template: Odoo marks the quotation
+        # sent while posting; its version gets the PDF of the email. The
+        # chatter line comes before the email, which stays the last message.
+        if (
+            len(self) != 1
+            or not self.env.context.get("mark_so_as_sent")
+            or self.state not in QUOTATION_STATES
+        ):
+            return super().message_post(**kwargs)
+        values = self._quote_version_values()
+        last = self.version_ids[:1]
+        if last and last.content_hash == values["content_hash"]:
+            self._quote_version_post_identical(last, "email")
+            values = None
+        else:
+            self._quote_version_post(values, "email", last)
+        with self._quote_version_deferred():
+            message = super().message_post(**kwargs)
+        if values:
+            pdf = message.attachment_ids.filtered(
+                lambda a: (
+                    a.mimetype == "application/pdf"
+                    or (a.name or "").lower().endswith(".pdf")
+                )
+            ) or message.attachment_ids.filtered(
+                # a test database renders reports as HTML
+                lambda a: self.name in (a.name or "")
+            )
+            pdf = pdf.sorted(lambda a: self.name not in (a.name or ""))[:1]
+            self._quote_version_create(values, "email", attachment=pdf)
+        return message
+
+    def _action_confirm(self):
+        res = super()._action_confirm()
+        for order in self.filtered(lambda o: not o.accepted_version_id):
+            version = order._quote_version_record(
+                "confirmation", notify_identical=False
+            )
+            order.sudo().accepted_version_id = version
+        return res
+
+    # ------------------------------------------------------------------
+    # Versions
+    # ------------------------------------------------------------------
+
+    @contextmanager
+    def _quote_version_deferred(self):
+        """While the caller sends these quotations, writing their state does
+        not record a version: the caller records it, knowing the channel."""
+        deferred = self.env.cr.cache.setdefault(DEFERRED_KEY, set())
+        added = set(self.ids) - deferred
+        deferred |= added
+        try:
+            yield
+        finally:
+            deferred -= added
+
+    def _quote_version_lines(self):
+        """The lines as the customer sees them, in order, sections and notes
+        included, with the engine price and deviation of each. Read in one
+        query: a quote may have thousands of lines.
+
+        :return: the lines, and their values the customer sees (without the
+            engine price and deviation) for the fingerprint of the version
+        """
+        self.ensure_one()
+        Line = self.env["sale.order.line"]
+        Line.flush_model(LINE_COLUMNS)
+        self.env.cr.execute(
+            SQL(
+                "SELECT id, display_type, name, product_id, product_uom_qty, "
+                "product_uom_id, price_unit, discount, engine_price_unit, "
+                "deviation_percent, price_subtotal FROM sale_order_line "
+                "WHERE order_id = %s ORDER BY sequence, id",
+                self.id,
+            )
+        )
+        rows = self.env.cr.fetchall()
+        products = {
+            product.id: product.display_name
+            for product in self.env["product.product"].browse(
+                {row[3] for row in rows if row[3]}
+            )
+        }
+        units = {
+            uom.id: uom.name
+            for uom in self.env["uom.uom"].browse({row[5] for row in rows if row[5]})
+        }
+        lines = []
+        for (
+            line_id,
+            display_type,
+            name,
+            product_id,
+            quantity,
+            uom_id,
+            price_unit,
+            discount,
+            engine_price,
+            deviation,
+            subtotal,
+        ) in rows:
+            if display_type:
+                lines.append(
+                    {"id": line_id, "display_type": display_type, "name": name}
+                )
+                continue
+            lines.append(
+                {
+                    "id": line_id,
+                    "display_type": False,
+                    "product_id": product_id,
+                    "product": products.get(product_id, ""),
+                    "name": name,
+                    "quantity": quantity or 0.0,
+                    "uom": units.get(uom_id, ""),
+                    "price_unit": price_unit or 0.0,
+                    "discount": discount or 0.0,
+                    "engine_price_unit": engine_price or 0.0,
+                    "deviation_percent": deviation or 0.0,
+                    "price_subtotal": subtotal or 0.0,
+                }
+            )
+        return lines, [row[:8] + row[10:] for row in rows]
+
+    def _quote_version_values(self):
+        """The values of a version of this quotation as it is now."""
+        self.ensure_one()
+        values = {
+            "order_id": self.id,
+            "currency_id": self.currency_id.id,
+            "amount_untaxed": self.currency_id.round(self.amount_untaxed),
+            "amount_total": self.currency_id.round(self.amount_total),
+            "payment_term_id": self.payment_term_id.id,
+            "validity_date": self.validity_date,
+        }
+        values["line_data"], visible_lines = self._quote_version_lines()
+        values["content_hash"] = self.env["quote.version"]._hash_content(
+            values, visible_lines
+        )
+        values["version"] = (self.version_ids[:1].version or 0) + 1
+        return values
+
+    def _quote_version_number(self):
+        """The number of the version the customer sees now: the last one when
+        nothing changed since it was sent, else the next one."""
+        self.ensure_one()
+        if not self.id:
+            return 1
+        last = self.version_ids[:1]
+        if last and self.state not in QUOTATION_STATES:
+            return (self.accepted_version_id or last).version
+        values = self._quote_version_values()
+        if last and last.content_hash == values["content_hash"]:
+            return last.version
+        return values["version"]
+
+    def _quote_version_record(self, channel, notify_identical=True, sent_date=None):
+        """Record what the customer receives now by ``channel``, unless it is
+        the last version again (then say so on the chatter when
+        ``notify_identical``).
+
+        :return: the version of each quotation, new or the identical last one
+        """
+        versions = self.env["quote.version"]
+        for order in self:
+            values = order._quote_version_values()
+            last = order.version_ids[:1]
+            if last and last.content_hash == values["content_hash"]:
+                if notify_identical:
+                    order._quote_version_post_identical(last, channel)
+                versions |= last
+                continue
+            order._quote_version_post(values, channel, last)
+            versions |= order._quote_version_create(
+                values, channel, sent_date=sent_date
+            )
+        return versions
+
+    def _quote_version_create(self, values, channel, attachment=None, sent_date=None):
+        """Create the version; the sending that calls it was allowed already
+        (the quotation's own access rules), and nobody creates versions by
+        hand."""
+        self.ensure_one()
+        self.check_access("read")
+        values = dict(values)
+        line_data = values.pop("line_data")
+        version = (
+            self.env["quote.version"]
+            .sudo()
+            .create(
+                {
+                    **values,
+                    "channel": channel,
+                    "sent_date": sent_date or fields.Datetime.now(),
+                    "sent_by_id": self.env.user.id,
+                    "attachment_id": attachment.id if attachment else False,
+                }
+            )
+        )
+        # The lines go in with one encoding: through the ORM, thousands of
+        # lines would be encoded and decoded twice, a cost of every sending.
+        self.env.cr.execute(
+            SQL(
+                "UPDATE quote_version SET line_data = %s WHERE id = %s",
+                PsycopgJson(line_data, dumps=json_dumps),
+                version.id,
+            )
+        )
+        version.invalidate_recordset(["line_data"])
+        self.invalidate_recordset(["version_ids", "version_count"])
+        return version.with_env(self.env)
+
+    def _quote_version_post(self, values, channel, last):
+        """The chatter line of a new version: what changed since ``last``."""
+        summary = self.env["quote.version"]._summary(
+            {**values, "channel": channel}, last.sudo()._data() if last else None
+        )
+        self._message_log(body=Markup("<p>%s</p>") % summary)
+
+    def _quote_version_post_identical(self, last, channel):
+        channel_label = dict(
+            self.env["quote.version"]
+            ._fields["channel"]
+            ._description_selection(self.env)
+        )[channel]
+        self._message_log(
+            body=Markup("<p>%s</p>")
+            % self.env._(
+                "Sent again (%(channel)s) with the same content as v%(version)s: "
+                "no new version.",
+                channel=channel_label,
+                version=last.version,
+            )
+        )
+
+    # ------------------------------------------------------------------
+    # Actions
+    # ------------------------------------------------------------------
+
+    def action_view_versions(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "quote_process.quote_version_action"
+        )
+        action["domain"] = [("order_id", "=", self.id)]
+        action["context"] = {"default_order_id": self.id}
+        return action
