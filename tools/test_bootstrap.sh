@@ -1,0 +1,125 @@
+#!/usr/bin/env bash
+# Checks of tools/bootstrap.sh with real interpreters, virtual environments and
+# PostgreSQL processes (a minute at most): which Odoo is used, how a half-built
+# environment is treated, the embedded cluster's free port, its reuse and the
+# recovery of a stale lock. Run by .ci/run; prints "N passed, N failed".
+set -uo pipefail
+
+repo=$(cd "$(dirname "$0")/.." && pwd)
+tmp=$(mktemp -d -t qp_bootstrap_test.XXXXXX)
+chmod 755 "$tmp"
+passed=0
+failed=0
+pids=()
+
+finish() {
+    local pid
+    for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+    if [ -f "$tmp/data/postmaster.pid" ]; then
+        kill -9 "$(head -1 "$tmp/data/postmaster.pid")" 2>/dev/null || true
+    fi
+    rm -rf "$tmp"
+}
+trap finish EXIT
+
+check() {
+    local name=$1
+    shift
+    if "$@"; then
+        passed=$((passed + 1))
+        echo "ok: $name"
+    else
+        failed=$((failed + 1))
+        echo "FAILED: $name" >&2
+    fi
+}
+
+# Run bootstrap functions in a fresh shell: "run OUT_FILE COMMANDS".
+run() {
+    local out=$1
+    shift
+    bash -c "set -euo pipefail; source '$repo/tools/bootstrap.sh'; $*" >"$out" 2>&1
+}
+
+contains() { grep -q -- "$2" "$1" || { echo "--- $1:" >&2; cat "$1" >&2; return 1; }; }
+
+# A real interpreter that imports an Odoo of another series (18.0).
+mkdir -p "$tmp/odoo18/odoo"
+echo "serie = '18.0'" >"$tmp/odoo18/odoo/release.py"
+touch "$tmp/odoo18/odoo/__init__.py"
+cat >"$tmp/python-odoo18" <<EOF
+#!/bin/sh
+PYTHONPATH=$tmp/odoo18 exec python3 "\$@"
+EOF
+chmod +x "$tmp/python-odoo18"
+
+# -- finding Odoo
+run "$tmp/out1" "ODOO_PYTHON=$tmp/python-odoo18 find_odoo_python"
+check "ODOO_PYTHON with Odoo 18.0 is refused" test $? = 2
+check "... and the error names both versions" contains "$tmp/out1" "has Odoo 18.0; quote_process needs Odoo 19.0"
+
+run "$tmp/out2" "ODOO_PYTHON=$tmp/nowhere/python find_odoo_python"
+check "ODOO_PYTHON that cannot import odoo is refused" contains "$tmp/out2" "cannot import odoo"
+
+odoo_python=$(python3 -c "import odoo.release, sys; print(sys.executable if odoo.release.serie == '19.0' else '')" 2>/dev/null)
+if [ -n "$odoo_python" ]; then
+    run "$tmp/out3" "unset ODOO_PYTHON; QP_PYTHON=python3 find_odoo_python; echo \"=\$ODOO_PYTHON= =\$ODOO_BIN=\""
+    check "python3 with Odoo 19.0 is used as it is" contains "$tmp/out3" "=$odoo_python= =/"
+
+    # A finished project environment (stamp written) is used...
+    python3 -m venv --system-site-packages --without-pip "$tmp/venv"
+    touch "$tmp/venv/.qp-complete"
+    run "$tmp/out4" "unset ODOO_PYTHON; QP_PYTHON=$tmp/python-odoo18 QP_VENV=$tmp/venv find_odoo_python; echo \"=\$ODOO_PYTHON=\""
+    check "a finished .venv is used when python3 has another Odoo" contains "$tmp/out4" "=$tmp/venv/bin/python"
+    check "... saying why" contains "$tmp/out4" "has Odoo 18.0, not 19.0"
+    # ... a half-built one (no stamp) is rebuilt, and removed when that fails.
+    rm "$tmp/venv/.qp-complete"
+    run "$tmp/out5" "unset ODOO_PYTHON; QP_PYTHON=$tmp/python-odoo18 QP_VENV=$tmp/venv QP_ODOO_SOURCE=$tmp/no-such-source find_odoo_python"
+    check "a half-built .venv is not used" test $? = 2
+    check "... a bad QP_ODOO_SOURCE is named" contains "$tmp/out5" "QP_ODOO_SOURCE=$tmp/no-such-source is neither"
+    check "... and the failed build leaves no .venv" test ! -e "$tmp/venv"
+else
+    echo "skipped: python3 has no Odoo 19.0 (environment checks)"
+fi
+
+# -- embedded PostgreSQL
+if python3 -c "import socket; socket.create_connection(('127.0.0.1', 54320), 1)" 2>/dev/null; then
+    echo "skipped: the port 54320 is in use, the free port check needs it"
+else
+    python3 -c "
+import socket, time
+s = socket.socket(); s.bind(('127.0.0.1', 54320)); s.listen(); time.sleep(120)" &
+    pids+=($!)
+    sleep 1
+    pg="unset PGHOST PGPORT PGUSER; QP_PG_EMBEDDED=1 QP_PG_DATA=$tmp/data"
+    sql='$QP_PG_BIN/psql -h 127.0.0.1 -p $PGPORT -U odoo -d postgres -Atc "SELECT 42"'
+    run "$tmp/out6" "$pg ensure_postgres; echo port=\$PGPORT; $sql"
+    check "an embedded cluster starts and answers" contains "$tmp/out6" "^42$"
+    check "... on a free port, not the one in use" contains "$tmp/out6" "port=5432[1-9]"
+    pid=$(head -1 "$tmp/data/postmaster.pid" 2>/dev/null)
+    check "... and runs as a user other than root" test "$(ps -o user= -p "${pid:-0}")" != root
+
+    run "$tmp/out7" "$pg ensure_postgres; $sql"
+    check "a running cluster of the project is reused" contains "$tmp/out7" "already running (pid $pid)"
+
+    # A killed run: the postmaster dies, its lock file stays.
+    kill -9 "$pid"
+    while kill -0 "$pid" 2>/dev/null; do sleep 0.2; done
+    sleep 1
+    run "$tmp/out9" "$pg ensure_postgres; $sql; stop_postgres"
+    check "a stale postmaster.pid is recovered" contains "$tmp/out9" "Removing the stale lock"
+    check "... and the cluster answers again" contains "$tmp/out9" "^42$"
+    check "stop_postgres stops it" test ! -e "$tmp/data/postmaster.pid"
+
+    run "$tmp/out8" "$pg QP_PG_PORT=54320 ensure_postgres"
+    check "a QP_PG_PORT in use is refused" contains "$tmp/out8" "port 54320 (QP_PG_PORT) is in use"
+
+    run "$tmp/out10" "PGHOST=127.0.0.1 PGPORT=1 ensure_postgres; echo \"started=\${QP_PG_STARTED:-no}\""
+    check "a configured PostgreSQL (PG*) is used as it is" contains "$tmp/out10" "started=no"
+
+    QP_HTTP_PORT=54320 "$repo/tools/run.sh" >"$tmp/out11" 2>&1
+    check "make run refuses an HTTP port in use" contains "$tmp/out11" "port 54320 is in use"
+fi
+
+echo "bootstrap: $passed passed, $failed failed"
+[ "$failed" = 0 ]
