@@ -135,7 +135,9 @@ qp_build_venv() {
         "${pip[@]}" install -r "$QP_VENV/requirements-ldap.txt" >>"$log" 2>&1 ||
             echo "  (python-ldap did not install, it needs libldap2-dev and libsasl2-dev: LDAP logins are not available)"
     fi
-    "${pip[@]}" install --no-deps --editable "$odoo_src" >>"$log" 2>&1 ||
+    # Odoo's source folder on sys.path (a .pth file): Odoo reads odoo.addons'
+    # __path__ as folders, which the import hook of a default editable install is not.
+    "${pip[@]}" install --no-deps --config-settings editable_mode=compat --editable "$odoo_src" >>"$log" 2>&1 ||
         qp_pip_failed "$log" "Odoo ($odoo_src)"
     "${pip[@]}" install pytest-odoo websocket-client >>"$log" 2>&1 ||
         qp_pip_failed "$log" "the test tools"
@@ -215,9 +217,15 @@ qp_pg_local_default() {
     return 1
 }
 
-# Directory of initdb/pg_ctl/postgres: the machine's, else pgserver's wheel.
+# Directory of initdb/pg_ctl/postgres: QP_PG_BINDIR, else the machine's, else
+# none (then pgserver's, see qp_pgserver_bindir; QP_PG_BINDIR=pgserver forces it).
 qp_pg_bindir() {
     local bin
+    if [ -n "${QP_PG_BINDIR:-}" ]; then
+        [ "$QP_PG_BINDIR" != pgserver ] || return 1
+        echo "$QP_PG_BINDIR"
+        return
+    fi
     if bin=$(command -v pg_ctl) && command -v initdb >/dev/null; then
         dirname "$(readlink -f "$bin")"
         return
@@ -264,6 +272,9 @@ ensure_postgres() {
         fi
     fi
     local bindir data
+    if [ -n "${QP_PG_BINDIR:-}" ] && [ "$QP_PG_BINDIR" != pgserver ] && [ ! -x "$QP_PG_BINDIR/pg_ctl" ]; then
+        qp_die "QP_PG_BINDIR=$QP_PG_BINDIR has no pg_ctl."
+    fi
     if bindir=$(qp_pg_bindir); then
         data=${QP_PG_DATA:-$QP_REPO/.pgdata}
     else

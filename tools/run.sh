@@ -6,6 +6,7 @@
 # ODOO_PYTHON, else the project's .venv/; the PostgreSQL of ODOO_RC/~/.odoorc
 # or the PG* variables, else the project's own cluster, stopped on exit).
 # Optional: QP_DB (default quote_process), QP_HTTP_PORT (default 8069),
+# QP_HTTP_INTERFACE (default 127.0.0.1; 0.0.0.0 for other machines),
 # ODOO_ADDONS_PATH.
 set -euo pipefail
 
@@ -32,7 +33,9 @@ import sys
 from odoo.tools import config
 
 db, addons, series = sys.argv[1:4]
-config.parse_config(["--addons-path", addons], setup_logging=False)
+config.parse_config(
+    ["--addons-path", addons, "--http-interface", "127.0.0.1"], setup_logging=False
+)
 import odoo.sql_db  # noqa: E402
 from odoo.service import db as db_service  # noqa: E402
 
@@ -78,7 +81,7 @@ echo
 # In the background so that Ctrl+C (or a SIGINT/SIGTERM to this script) is
 # passed on once; Odoo stops, then the EXIT trap stops PostgreSQL.
 setsid "${QP_ODOO_CMD[@]}" --database "$db" --db-filter "^$db\$" --addons-path "$addons" \
-    --http-port "$port" &
+    --http-port "$port" --http-interface "${QP_HTTP_INTERFACE:-127.0.0.1}" &
 odoo_pid=$!
 trap 'kill -INT "$odoo_pid" 2>/dev/null || true' INT TERM
 rc=0

@@ -61,17 +61,21 @@ check "... and the error names both versions" contains "$tmp/out1" "has Odoo 18.
 run "$tmp/out2" "ODOO_PYTHON=$tmp/nowhere/python find_odoo_python"
 check "ODOO_PYTHON that cannot import odoo is refused" contains "$tmp/out2" "cannot import odoo"
 
-odoo_python=$(python3 -c "import odoo.release, sys; print(sys.executable if odoo.release.serie == '19.0' else '')" 2>/dev/null)
+# The Odoo 19.0 of this machine (CI exports the one it found or set up).
+python=${ODOO_PYTHON:-python3}
+odoo_python=$("$python" -c "import odoo.release, sys; print(sys.executable if odoo.release.serie == '19.0' else '')" 2>/dev/null)
 if [ -n "$odoo_python" ]; then
-    run "$tmp/out3" "unset ODOO_PYTHON; QP_PYTHON=python3 find_odoo_python; echo \"=\$ODOO_PYTHON= =\$ODOO_BIN=\""
-    check "python3 with Odoo 19.0 is used as it is" contains "$tmp/out3" "=$odoo_python= =/"
+    run "$tmp/out3" "unset ODOO_PYTHON; QP_PYTHON=$python find_odoo_python; echo \"=\$ODOO_PYTHON= =\$ODOO_BIN=\""
+    check "a python3 with Odoo 19.0 is used as it is" contains "$tmp/out3" "=$odoo_python= =/"
 
     # A finished project environment (stamp written) is used...
-    python3 -m venv --system-site-packages --without-pip "$tmp/venv"
+    mkdir -p "$tmp/venv/bin"
+    printf '#!/bin/sh\nexec "%s" "$@"\n' "$odoo_python" >"$tmp/venv/bin/python"
+    chmod +x "$tmp/venv/bin/python"
     touch "$tmp/venv/.qp-complete"
     run "$tmp/out4" "unset ODOO_PYTHON; QP_PYTHON=$tmp/python-odoo18 QP_VENV=$tmp/venv find_odoo_python; echo \"=\$ODOO_PYTHON=\""
-    check "a finished .venv is used when python3 has another Odoo" contains "$tmp/out4" "=$tmp/venv/bin/python"
-    check "... saying why" contains "$tmp/out4" "has Odoo 18.0, not 19.0"
+    check "a finished .venv is used when python3 has another Odoo" contains "$tmp/out4" "=$odoo_python="
+    check "... saying why" contains "$tmp/out4" "has Odoo 18.0, not 19.0: using the project's environment $tmp/venv"
     # ... a half-built one (no stamp) is rebuilt, and removed when that fails.
     rm "$tmp/venv/.qp-complete"
     run "$tmp/out5" "unset ODOO_PYTHON; QP_PYTHON=$tmp/python-odoo18 QP_VENV=$tmp/venv QP_ODOO_SOURCE=$tmp/no-such-source find_odoo_python"
@@ -79,23 +83,25 @@ if [ -n "$odoo_python" ]; then
     check "... a bad QP_ODOO_SOURCE is named" contains "$tmp/out5" "QP_ODOO_SOURCE=$tmp/no-such-source is neither"
     check "... and the failed build leaves no .venv" test ! -e "$tmp/venv"
 else
-    echo "skipped: python3 has no Odoo 19.0 (environment checks)"
+    echo "skipped: $python has no Odoo 19.0 (environment checks)"
 fi
 
 # -- embedded PostgreSQL
-if python3 -c "import socket; socket.create_connection(('127.0.0.1', 54320), 1)" 2>/dev/null; then
-    echo "skipped: the port 54320 is in use, the free port check needs it"
-else
+# The first free port from 54320 on, taken here: the cluster must pick another.
+busy=54320
+while (echo >"/dev/tcp/127.0.0.1/$busy") 2>/dev/null; do busy=$((busy + 1)); done
+{
     python3 -c "
 import socket, time
-s = socket.socket(); s.bind(('127.0.0.1', 54320)); s.listen(); time.sleep(120)" &
+s = socket.socket(); s.bind(('127.0.0.1', $busy)); s.listen(); time.sleep(120)" &
     pids+=($!)
     sleep 1
     pg="unset PGHOST PGPORT PGUSER; QP_PG_EMBEDDED=1 QP_PG_DATA=$tmp/data"
     sql='$QP_PG_BIN/psql -h 127.0.0.1 -p $PGPORT -U odoo -d postgres -Atc "SELECT 42"'
     run "$tmp/out6" "$pg ensure_postgres; echo port=\$PGPORT; $sql"
     check "an embedded cluster starts and answers" contains "$tmp/out6" "^42$"
-    check "... on a free port, not the one in use" contains "$tmp/out6" "port=5432[1-9]"
+    port=$(sed -n 's/^port=//p' "$tmp/out6")
+    check "... on a free port, not the one in use" test "${port:-0}" -gt "$busy"
     pid=$(head -1 "$tmp/data/postmaster.pid" 2>/dev/null)
     check "... and runs as a user other than root" test "$(ps -o user= -p "${pid:-0}")" != root
 
@@ -111,15 +117,15 @@ s = socket.socket(); s.bind(('127.0.0.1', 54320)); s.listen(); time.sleep(120)" 
     check "... and the cluster answers again" contains "$tmp/out9" "^42$"
     check "stop_postgres stops it" test ! -e "$tmp/data/postmaster.pid"
 
-    run "$tmp/out8" "$pg QP_PG_PORT=54320 ensure_postgres"
-    check "a QP_PG_PORT in use is refused" contains "$tmp/out8" "port 54320 (QP_PG_PORT) is in use"
+    run "$tmp/out8" "$pg QP_PG_PORT=$busy ensure_postgres"
+    check "a QP_PG_PORT in use is refused" contains "$tmp/out8" "port $busy (QP_PG_PORT) is in use"
 
     run "$tmp/out10" "PGHOST=127.0.0.1 PGPORT=1 ensure_postgres; echo \"started=\${QP_PG_STARTED:-no}\""
     check "a configured PostgreSQL (PG*) is used as it is" contains "$tmp/out10" "started=no"
 
-    QP_HTTP_PORT=54320 "$repo/tools/run.sh" >"$tmp/out11" 2>&1
-    check "make run refuses an HTTP port in use" contains "$tmp/out11" "port 54320 is in use"
-fi
+    QP_HTTP_PORT=$busy "$repo/tools/run.sh" >"$tmp/out11" 2>&1
+    check "make run refuses an HTTP port in use" contains "$tmp/out11" "port $busy is in use"
+}
 
 echo "bootstrap: $passed passed, $failed failed"
 [ "$failed" = 0 ]
