@@ -53,7 +53,21 @@ PYTHONPATH=$tmp/odoo18 exec python3 "\$@"
 EOF
 chmod +x "$tmp/python-odoo18"
 
+# A real interpreter without ensurepip, as Debian's python3 without python3-venv.
+mkdir -p "$tmp/noensurepip/ensurepip"
+echo "raise ImportError('ensurepip is not available')" >"$tmp/noensurepip/ensurepip/__init__.py"
+cat >"$tmp/python-novenv" <<EOF
+#!/bin/sh
+PYTHONPATH=$tmp/noensurepip:$tmp/odoo18 exec python3 "\$@"
+EOF
+chmod +x "$tmp/python-novenv"
+
 # -- finding Odoo
+run "$tmp/out0" "unset ODOO_PYTHON; QP_PYTHON=$tmp/python-novenv QP_VENV=$tmp/venv0 find_odoo_python"
+check "a python3 without venv support is named, with the package to install" \
+    contains "$tmp/out0" "apt install python3-venv"
+check "... and nothing is left behind" test ! -e "$tmp/venv0"
+
 run "$tmp/out1" "ODOO_PYTHON=$tmp/python-odoo18 find_odoo_python"
 check "ODOO_PYTHON with Odoo 18.0 is refused" test $? = 2
 check "... and the error names both versions" contains "$tmp/out1" "has Odoo 18.0; quote_process needs Odoo 19.0"
@@ -107,6 +121,17 @@ s = socket.socket(); s.bind(('127.0.0.1', $busy)); s.listen(); time.sleep(120)" 
 
     run "$tmp/out7" "$pg ensure_postgres; $sql"
     check "a running cluster of the project is reused" contains "$tmp/out7" "already running (pid $pid)"
+
+    if [ -n "$odoo_python" ]; then
+        # A database that an Odoo 18.0 made: make run refuses it.
+        psql="\$QP_PG_BIN/psql -q -h 127.0.0.1 -p \$PGPORT -U odoo"
+        run "$tmp/out12" "$pg ensure_postgres; $psql -d postgres -c 'CREATE DATABASE qp_odoo18' &&
+            $psql -d qp_odoo18 -c \"CREATE TABLE ir_module_module (name varchar, state varchar, latest_version varchar);
+                INSERT INTO ir_module_module VALUES ('base', 'installed', '18.0.1.3')\" &&
+            ODOO_PYTHON=$odoo_python QP_DB=qp_odoo18 QP_HTTP_PORT=$((busy + 100)) $repo/tools/run.sh"
+        check "make run refuses a database of another Odoo version" \
+            contains "$tmp/out12" "the database 'qp_odoo18' exists and is a database of Odoo 18.0.1.3"
+    fi
 
     # A killed run: the postmaster dies, its lock file stays.
     kill -9 "$pid"
