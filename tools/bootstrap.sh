@@ -244,7 +244,8 @@ qp_pgserver_bindir() {
     if [ ! -x "$target/pgserver/pginstall/bin/pg_ctl" ]; then
         qp_step "Installing PostgreSQL (the Python package pgserver) into $QP_REPO/.pgserver" >&2
         rm -rf "$target"
-        "$py" -m pip install --disable-pip-version-check --quiet --no-deps --target "$target" pgserver >&2 ||
+        PIP_ROOT_USER_ACTION=ignore "$py" -m pip install --disable-pip-version-check --quiet --no-deps \
+            --target "$target" pgserver >&2 ||
             qp_die "no PostgreSQL found (no initdb/pg_ctl on PATH) and pgserver did not install:" \
                 "install PostgreSQL (Debian/Ubuntu: apt install postgresql) or configure one (PGHOST/PGPORT/PGUSER)."
         qp_done >&2
@@ -299,6 +300,13 @@ ensure_postgres() {
             { cat "$data.initdb.log" >&2; rm -rf "$data"; qp_die "initdb failed; its output above."; }
         rm -f "$data.initdb.log"
         qp_done
+    fi
+    local version
+    version=$("$bindir/pg_ctl" --version | sed -E 's/.* ([0-9]+)[.0-9]*.*/\1/')
+    if [ "$(cat "$data/PG_VERSION")" != "$version" ]; then
+        qp_die "the PostgreSQL cluster in $data is of PostgreSQL $(cat "$data/PG_VERSION"), the programs" \
+            "in $bindir of PostgreSQL $version: remove $data (its databases are lost), or set" \
+            "QP_PG_BINDIR to the programs of PostgreSQL $(cat "$data/PG_VERSION")."
     fi
     if [ "$(id -u)" = 0 ]; then chown -R "$QP_PG_OWNER" "$data"; fi
 

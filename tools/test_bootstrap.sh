@@ -102,55 +102,73 @@ fi
 
 # -- embedded PostgreSQL
 # The first free port from 54320 on, taken here: the cluster must pick another.
-busy=54320
-while (echo >"/dev/tcp/127.0.0.1/$busy") 2>/dev/null; do busy=$((busy + 1)); done
-{
-    python3 -c "
+python3 -u -c "
 import socket, time
-s = socket.socket(); s.bind(('127.0.0.1', $busy)); s.listen(); time.sleep(120)" &
-    pids+=($!)
-    sleep 1
-    pg="unset PGHOST PGPORT PGUSER; QP_PG_EMBEDDED=1 QP_PG_DATA=$tmp/data"
-    sql='$QP_PG_BIN/psql -h 127.0.0.1 -p $PGPORT -U odoo -d postgres -Atc "SELECT 42"'
-    run "$tmp/out6" "$pg ensure_postgres; echo port=\$PGPORT; $sql"
-    check "an embedded cluster starts and answers" contains "$tmp/out6" "^42$"
-    port=$(sed -n 's/^port=//p' "$tmp/out6")
-    check "... on a free port, not the one in use" test "${port:-0}" -gt "$busy"
-    pid=$(head -1 "$tmp/data/postmaster.pid" 2>/dev/null)
-    check "... and runs as a user other than root" test "$(ps -o user= -p "${pid:-0}")" != root
+for port in range(54320, 54400):
+    s = socket.socket()
+    try:
+        s.bind(('127.0.0.1', port))
+    except OSError:
+        continue
+    s.listen()
+    print(port)
+    break
+time.sleep(120)" >"$tmp/busy" &
+pids+=($!)
+while [ ! -s "$tmp/busy" ]; do sleep 0.1; done
+busy=$(cat "$tmp/busy")
+pg="unset PGHOST PGPORT PGUSER; QP_PG_EMBEDDED=1 QP_PG_DATA=$tmp/data"
+mkdir -p "$tmp/repo"
+sql='$QP_PG_BIN/psql -h 127.0.0.1 -p $PGPORT -U odoo -d postgres -Atc "SELECT 42"'
+run "$tmp/out6" "$pg ensure_postgres; echo port=\$PGPORT; $sql"
+check "an embedded cluster starts and answers" contains "$tmp/out6" "^42$"
+port=$(sed -n 's/^port=//p' "$tmp/out6")
+check "... on a free port, not the one in use" test "${port:-0}" -gt "$busy"
+pid=$(head -1 "$tmp/data/postmaster.pid" 2>/dev/null)
+check "... and runs as a user other than root" test "$(ps -o user= -p "${pid:-0}")" != root
 
-    run "$tmp/out7" "$pg ensure_postgres; $sql"
-    check "a running cluster of the project is reused" contains "$tmp/out7" "already running (pid $pid)"
+run "$tmp/out7" "$pg ensure_postgres; $sql"
+check "a running cluster of the project is reused" contains "$tmp/out7" "already running (pid $pid)"
 
-    if [ -n "$odoo_python" ]; then
-        # A database that an Odoo 18.0 made: make run refuses it.
-        psql="\$QP_PG_BIN/psql -q -h 127.0.0.1 -p \$PGPORT -U odoo"
-        run "$tmp/out12" "$pg ensure_postgres; $psql -d postgres -c 'CREATE DATABASE qp_odoo18' &&
-            $psql -d qp_odoo18 -c \"CREATE TABLE ir_module_module (name varchar, state varchar, latest_version varchar);
-                INSERT INTO ir_module_module VALUES ('base', 'installed', '18.0.1.3')\" &&
-            ODOO_PYTHON=$odoo_python QP_DB=qp_odoo18 QP_HTTP_PORT=$((busy + 100)) $repo/tools/run.sh"
-        check "make run refuses a database of another Odoo version" \
-            contains "$tmp/out12" "the database 'qp_odoo18' exists and is a database of Odoo 18.0.1.3"
-    fi
+if [ -n "$odoo_python" ]; then
+    # A database that an Odoo 18.0 made: make run refuses it.
+    psql="\$QP_PG_BIN/psql -q -h 127.0.0.1 -p \$PGPORT -U odoo"
+    run "$tmp/out12" "$pg ensure_postgres; $psql -d postgres -c 'CREATE DATABASE qp_odoo18' &&
+        $psql -d qp_odoo18 -c \"CREATE TABLE ir_module_module (name varchar, state varchar, latest_version varchar);
+            INSERT INTO ir_module_module VALUES ('base', 'installed', '18.0.1.3')\" &&
+        ODOO_PYTHON=$odoo_python QP_DB=qp_odoo18 QP_HTTP_PORT=$((busy + 100)) $repo/tools/run.sh"
+    check "make run refuses a database of another Odoo version" \
+        contains "$tmp/out12" "the database 'qp_odoo18' exists and is a database of Odoo 18.0.1.3"
+fi
 
-    # A killed run: the postmaster dies, its lock file stays.
-    kill -9 "$pid"
-    while kill -0 "$pid" 2>/dev/null; do sleep 0.2; done
-    sleep 1
-    run "$tmp/out9" "$pg ensure_postgres; $sql; stop_postgres"
-    check "a stale postmaster.pid is recovered" contains "$tmp/out9" "Removing the stale lock"
-    check "... and the cluster answers again" contains "$tmp/out9" "^42$"
-    check "stop_postgres stops it" test ! -e "$tmp/data/postmaster.pid"
+# A killed run: the postmaster dies, its lock file stays.
+kill -9 "$pid"
+while kill -0 "$pid" 2>/dev/null; do sleep 0.2; done
+sleep 1
+run "$tmp/out9" "$pg ensure_postgres; $sql; stop_postgres"
+check "a stale postmaster.pid is recovered" contains "$tmp/out9" "Removing the stale lock"
+check "... and the cluster answers again" contains "$tmp/out9" "^42$"
+check "stop_postgres stops it" test ! -e "$tmp/data/postmaster.pid"
 
-    run "$tmp/out8" "$pg QP_PG_PORT=$busy ensure_postgres"
-    check "a QP_PG_PORT in use is refused" contains "$tmp/out8" "port $busy (QP_PG_PORT) is in use"
+run "$tmp/out8" "$pg QP_PG_PORT=$busy ensure_postgres"
+check "a QP_PG_PORT in use is refused" contains "$tmp/out8" "port $busy (QP_PG_PORT) is in use"
 
-    run "$tmp/out10" "PGHOST=127.0.0.1 PGPORT=1 ensure_postgres; echo \"started=\${QP_PG_STARTED:-no}\""
-    check "a configured PostgreSQL (PG*) is used as it is" contains "$tmp/out10" "started=no"
+# Without the machine's PostgreSQL: the one of the PyPI package pgserver.
+run "$tmp/out13" "$pg QP_PG_DATA= QP_REPO=$tmp/repo QP_PG_BINDIR=pgserver ensure_postgres; echo bin=\$QP_PG_BIN; $sql; stop_postgres"
+check "pgserver's PostgreSQL is installed into .pgserver/ and answers" contains "$tmp/out13" "^42$"
+check "... from .pgserver/" contains "$tmp/out13" "bin=$tmp/repo/.pgserver/"
+system_bin=$(bash -c "source '$repo/tools/bootstrap.sh'; qp_pg_bindir" 2>/dev/null)
+if [ -n "$system_bin" ] && ! "$system_bin/pg_ctl" --version | grep -q " 16\."; then
+    run "$tmp/out14" "$pg QP_PG_DATA=$tmp/repo/.pgserver/data QP_PG_BINDIR=$system_bin ensure_postgres"
+    check "a cluster of another PostgreSQL version is refused, saying what to do" \
+        contains "$tmp/out14" "is of PostgreSQL 16, the programs"
+fi
 
-    QP_HTTP_PORT=$busy "$repo/tools/run.sh" >"$tmp/out11" 2>&1
-    check "make run refuses an HTTP port in use" contains "$tmp/out11" "port $busy is in use"
-}
+run "$tmp/out10" "PGHOST=127.0.0.1 PGPORT=1 ensure_postgres; echo \"started=\${QP_PG_STARTED:-no}\""
+check "a configured PostgreSQL (PG*) is used as it is" contains "$tmp/out10" "started=no"
+
+QP_HTTP_PORT=$busy "$repo/tools/run.sh" >"$tmp/out11" 2>&1
+check "make run refuses an HTTP port in use" contains "$tmp/out11" "port $busy is in use"
 
 echo "bootstrap: $passed passed, $failed failed"
 [ "$failed" = 0 ]
