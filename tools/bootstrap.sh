@@ -176,8 +176,9 @@ qp_fetch_odoo() {
         echo "Using Odoo's source in $dest" >&2
         ;;
     esac
-    [ -f "$dest/odoo/release.py" ] && [ -f "$dest/requirements.txt" ] ||
+    if [ ! -f "$dest/odoo/release.py" ] || [ ! -f "$dest/requirements.txt" ]; then
         qp_die "QP_ODOO_SOURCE=$src holds no Odoo source (odoo/release.py, requirements.txt)."
+    fi
     echo "$dest"
 }
 

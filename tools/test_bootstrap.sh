@@ -119,6 +119,7 @@ while [ ! -s "$tmp/busy" ]; do sleep 0.1; done
 busy=$(cat "$tmp/busy")
 pg="unset PGHOST PGPORT PGUSER; QP_PG_EMBEDDED=1 QP_PG_DATA=$tmp/data"
 mkdir -p "$tmp/repo"
+# shellcheck disable=SC2016 # expanded by the shell that runs it
 sql='$QP_PG_BIN/psql -h 127.0.0.1 -p $PGPORT -U odoo -d postgres -Atc "SELECT 42"'
 run "$tmp/out6" "$pg ensure_postgres; echo port=\$PGPORT; $sql"
 check "an embedded cluster starts and answers" contains "$tmp/out6" "^42$"
