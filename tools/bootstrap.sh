@@ -122,8 +122,8 @@ qp_build_venv() {
     qp_step "Installing Odoo's requirements (Python packages, from wheels)"
     # Current setuptools: the one of a new venv lacks what gevent's websocket
     # worker asks of pkg_resources.
-    "${pip[@]}" install --upgrade setuptools wheel >>"$log" 2>&1 ||
-        qp_pip_failed "$log" setuptools
+    "${pip[@]}" install --upgrade pip setuptools wheel >>"$log" 2>&1 ||
+        qp_pip_failed "$log" "pip and setuptools"
     # psycopg2-binary needs no PostgreSQL headers; python-ldap (LDAP logins
     # only) is tried alone below.
     sed -E -e 's/^psycopg2([=<>~ ;])/psycopg2-binary\1/' -e '/^python-ldap/d' \
@@ -138,6 +138,7 @@ qp_build_venv() {
     # Odoo's source folder on sys.path (a .pth file): Odoo reads odoo.addons'
     # __path__ as folders, which the import hook of a default editable install is not.
     "${pip[@]}" install --no-deps --config-settings editable_mode=compat --editable "$odoo_src" >>"$log" 2>&1 ||
+        "${pip[@]}" install --no-deps --editable "$odoo_src" >>"$log" 2>&1 ||
         qp_pip_failed "$log" "Odoo ($odoo_src)"
     "${pip[@]}" install pytest-odoo websocket-client >>"$log" 2>&1 ||
         qp_pip_failed "$log" "the test tools"
