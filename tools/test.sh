@@ -12,6 +12,13 @@ set -uo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 # shellcheck source=tools/bootstrap.sh
 source "$repo/tools/bootstrap.sh"
+test_port=${QP_TEST_HTTP_PORT:-8169}
+if qp_port_in_use "$test_port"; then
+    echo "error: port $test_port, for the browser tests, is in use (another test run?):" \
+        "choose another with QP_TEST_HTTP_PORT=8170 make test." >&2
+    echo "0 passed, 1 failed"
+    exit 2
+fi
 # Odoo and PostgreSQL are set up failing at the first error.
 set -e
 find_odoo_python
@@ -42,7 +49,7 @@ qp_odoo \
     --with-demo \
     --test-enable \
     --test-tags "$tags" \
-    --http-port "${QP_TEST_HTTP_PORT:-8169}" \
+    --http-port "$test_port" \
     --workers 0 \
     --max-cron-threads 0 \
     --stop-after-init \
