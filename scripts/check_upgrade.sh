@@ -3,7 +3,9 @@
 #
 #   scripts/check_upgrade.sh DATABASE [TEMPLATE]
 #
-# Connection from the PG* variables (PGHOST, PGPORT, PGUSER, PGPASSWORD). With
+# Odoo and PostgreSQL as for make run (tools/bootstrap.sh): connection from the
+# PG* variables (PGHOST, PGPORT, PGUSER, PGPASSWORD), else the project's
+# cluster. With
 # TEMPLATE, DATABASE is first (re)created from it (it needs sale_management and
 # sale_crm). Installs quote_process, changes settings, the reminder's scheduled
 # action, a mail template and noupdate data as an administrator would, runs
@@ -12,15 +14,20 @@
 set -euo pipefail
 db=${1:?usage: $0 DATABASE [TEMPLATE]}
 repo=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=tools/bootstrap.sh
+source "$repo/tools/bootstrap.sh"
+find_odoo_python
+trap stop_postgres EXIT
+ensure_postgres
 args=(-d "$db" --addons-path "$repo" --db_host "${PGHOST:-127.0.0.1}"
       --db_port "${PGPORT:-5432}" --db_user "${PGUSER:-odoo}" --log-level error)
 [ -n "${PGPASSWORD:-}" ] && args+=(--db_password "$PGPASSWORD")
-odoo=(python3 -m odoo server "${args[@]}")
+odoo=("${QP_ODOO_CMD[@]}" server "${args[@]}")
 if [ -n "${2:-}" ]; then
-    dropdb --if-exists "$db"
-    createdb -T "$2" "$db"
+    "${QP_PG_BIN:+$QP_PG_BIN/}dropdb" --if-exists "$db"
+    "${QP_PG_BIN:+$QP_PG_BIN/}createdb" -T "$2" "$db"
 fi
-shell() { python3 -m odoo shell "${args[@]}" 2>&1 | grep -E "^(CHECK|FAIL)|Error" || true; }
+shell() { qp_odoo shell "${args[@]}" 2>&1 | grep -E "^(CHECK|FAIL)|Error" || true; }
 
 echo "== install"
 "${odoo[@]}" -i quote_process --stop-after-init --no-http

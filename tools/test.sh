@@ -2,18 +2,26 @@
 # Run the whole quote_process test suite on a fresh, throwaway database and
 # print a closing line "N passed, N failed".
 #
-# Database connection: the standard Odoo config file (ODOO_RC or ~/.odoorc)
-# or the usual PG* environment variables (PGHOST, PGPORT, PGUSER, PGPASSWORD).
+# Odoo and PostgreSQL: see tools/bootstrap.sh (an Odoo 19.0 of python3 or of
+# ODOO_PYTHON, else the project's .venv/; the PostgreSQL of ODOO_RC/~/.odoorc
+# or the PG* variables, else the project's own cluster, stopped on exit).
 # Optional: QP_TEST_TAGS (default /quote_process), ODOO_ADDONS_PATH (extra
 # addons folders), QP_KEEP_DB=1 to keep the database afterwards.
 set -uo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
-if ! python3 -c "import odoo.release" 2>/dev/null; then
-    echo "error: python3 cannot import odoo. Install Odoo 19.0 so that" \
-        "'python3 -c \"import odoo.release\"' works (see README.md)." >&2
+# shellcheck source=tools/bootstrap.sh
+source "$repo/tools/bootstrap.sh"
+test_port=${QP_TEST_HTTP_PORT:-8169}
+if qp_port_in_use "$test_port"; then
+    echo "error: port $test_port, for the browser tests, is in use (another test run?):" \
+        "choose another with QP_TEST_HTTP_PORT=8170 make test." >&2
+    echo "0 passed, 1 failed"
     exit 2
 fi
+# Odoo and PostgreSQL are set up failing at the first error.
+set -e
+find_odoo_python
 
 db="quote_process_test_$(date +%Y%m%d%H%M%S)_$$"
 log=$(mktemp -t quote_process_test.XXXXXX.log)
@@ -22,23 +30,26 @@ addons="$repo${ODOO_ADDONS_PATH:+,$ODOO_ADDONS_PATH}"
 
 cleanup() {
     if [ -z "${QP_KEEP_DB:-}" ]; then
-        python3 -m odoo db drop "$db" >/dev/null 2>&1 || true
+        qp_odoo db drop "$db" >/dev/null 2>&1 || true
     fi
+    stop_postgres
 }
 trap cleanup EXIT
+ensure_postgres
+set +e
 
 echo "Testing quote_process on throwaway database $db (log: $log)"
 # Run from the repository root so that no addons folder shadows a standard
 # Python module.
 cd "$repo"
-python3 -m odoo \
+qp_odoo \
     --database "$db" \
     --addons-path "$addons" \
     --init quote_process \
     --with-demo \
     --test-enable \
     --test-tags "$tags" \
-    --http-port "${QP_TEST_HTTP_PORT:-8169}" \
+    --http-port "$test_port" \
     --workers 0 \
     --max-cron-threads 0 \
     --stop-after-init \
