@@ -1,5 +1,9 @@
 .PHONY: run test lint readme
 
+# The interpreter that runs the linters and the README generator (CI passes the
+# one that runs Odoo).
+PYTHON ?= python3
+
 # Start Odoo on a local database with quote_process and demo data.
 run:
 	./tools/run.sh
@@ -9,11 +13,11 @@ test:
 	./tools/test.sh
 
 lint:
-	ruff check quote_process
-	ruff format --check quote_process
-	pylint --rcfile=.pylintrc-mandatory quote_process
-	python3 tools/gen_addon_readme.py --check quote_process
+	$(PYTHON) -m ruff check quote_process
+	$(PYTHON) -m ruff format --check quote_process
+	$(PYTHON) -m pylint --rcfile=.pylintrc-mandatory quote_process
+	$(PYTHON) tools/gen_addon_readme.py --check quote_process
 
 # Generate quote_process/README.rst from its readme/*.md fragments.
 readme:
-	python3 tools/gen_addon_readme.py quote_process
+	$(PYTHON) tools/gen_addon_readme.py quote_process
