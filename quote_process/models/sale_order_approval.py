@@ -2,6 +2,7 @@ from markupsafe import Markup
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
+from odoo.http import request
 from odoo.tools import (
     float_compare,
     float_is_zero,
@@ -14,6 +15,7 @@ from .sale_order import (
     APPROVAL_REJECTABLE_STATES,
     APPROVAL_REQUESTABLE_STATES,
     QUOTATION_STATES,
+    prices_are_trusted,
 )
 
 # Set by the approval actions only.
@@ -252,8 +254,24 @@ class SaleOrder(models.Model):
                 blocked |= order
         return blocked
 
-    def _quote_check_can_proceed(self, states=QUOTATION_STATES):
-        """Raise when a quote cannot go to the customer or be confirmed yet."""
+    def _quote_gate_trusts_env(self):
+        """Whether the gate lets the current environment through: server code
+        running as superuser or an integration user, but never a customer's
+        request, which Odoo's portal serves as superuser."""
+        if not prices_are_trusted(self.env):
+            return False
+        request_env = getattr(request, "env", None) if request else None
+        return not (request_env and request_env.user.share)
+
+    def _quote_check_can_proceed(self, states=QUOTATION_STATES, trust_env=True):
+        """Raise when a quote cannot go to the customer or be confirmed yet.
+
+        The gate guards what people and customers do: with ``trust_env``, server
+        code running as superuser and integration users pass it. The customer's
+        own steps on the portal are guarded by ``_has_to_be_signed``,
+        ``_has_to_be_paid`` and the payment route."""
+        if trust_env and self._quote_gate_trusts_env():
+            return
         self.filtered(lambda o: o.state in states).order_line.filtered(
             lambda line: line._is_engine_priced()
         )._quote_check_deviation_reasons()

@@ -16,3 +16,4 @@ from . import test_bypass
 from . import test_concurrency
 from . import test_bad_input
 from . import test_upgrade
+from . import test_trusted_prices
