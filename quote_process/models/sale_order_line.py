@@ -6,6 +6,8 @@ The capabilities live beside this file: the pricing engine
 (``sale_order_line_conflict.py``).
 """
 
+from contextlib import contextmanager
+
 from odoo import api, models
 
 from .input_check import check_client_values
@@ -26,6 +28,9 @@ DEVIATION_CHECK_FIELDS = (
     "deviation_reason_id",
     "deviation_note",
 )
+# Key of the cursor's cache (never of the context, which clients send) under
+# which Odoo's multi-step repricing defers the check to its end.
+DEFERRED_CHECK_KEY = "quote_process_deferred_deviation_check"
 
 
 class SaleOrderLine(models.Model):
@@ -69,5 +74,19 @@ class SaleOrderLine(models.Model):
         not refused: the person who sends or confirms the quote meets the rule
         at the gate. Checked here rather than in a constraint, which Odoo runs
         as superuser."""
-        if not prices_are_trusted(self.env):
-            self._quote_check_deviation_reasons()
+        if prices_are_trusted(self.env) or self.env.cr.cache.get(DEFERRED_CHECK_KEY):
+            return
+        self._quote_check_deviation_reasons()
+
+    @contextmanager
+    def _quote_defer_deviation_check(self):
+        """Check the lines once Odoo's repricing is done: Update Prices writes
+        the unit prices, then resets the discounts, then computes them again,
+        and only the result is the price a person set."""
+        cache = self.env.cr.cache
+        cache[DEFERRED_CHECK_KEY] = cache.get(DEFERRED_CHECK_KEY, 0) + 1
+        try:
+            yield
+        finally:
+            cache[DEFERRED_CHECK_KEY] -= 1
+        self._quote_check_people_deviations()

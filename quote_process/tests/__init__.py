@@ -17,3 +17,4 @@ from . import test_concurrency
 from . import test_bad_input
 from . import test_upgrade
 from . import test_trusted_prices
+from . import test_odoo_flows

@@ -141,29 +141,34 @@ class TestPromises(PromiseCommon):
         self.env.company.quote_deviation_tolerance = 0.5
         self._promise(discount_percent=10.0)
         with self.assertRaises(ValidationError):
-            self._order_with_price(100.0)
+            self._order_with_price(100.0, user=self.salesman)
         order = self._order_with_price(
             100.0, deviation_reason_id=self.reason.id, deviation_note="List price"
         )
         self.assertAlmostEqual(order.order_line.deviation_percent, 11.11, places=2)
         self.assertTrue(order.order_line.deviation_needs_reason)
 
-    def _order_with_price(self, price, **line_values):
-        return self.env["sale.order"].create(
-            {
-                "partner_id": self.customer.id,
-                "pricelist_id": self.pricelist.id,
-                "date_order": "2025-03-15 12:00:00",
-                "order_line": [
-                    Command.create(
-                        {
-                            "product_id": self.product.id,
-                            "price_unit": price,
-                            **line_values,
-                        }
-                    )
-                ],
-            }
+    def _order_with_price(self, price, user=None, **line_values):
+        # Prices set by a person: the superuser's are recorded, never refused.
+        return (
+            self.env["sale.order"]
+            .with_user(user or self.env.user)
+            .create(
+                {
+                    "partner_id": self.customer.id,
+                    "pricelist_id": self.pricelist.id,
+                    "date_order": "2025-03-15 12:00:00",
+                    "order_line": [
+                        Command.create(
+                            {
+                                "product_id": self.product.id,
+                                "price_unit": price,
+                                **line_values,
+                            }
+                        )
+                    ],
+                }
+            )
         )
 
     def test_payment_terms_promise(self):
