@@ -61,5 +61,6 @@ Quote Process turns quoting into a managed process:
             "quote_process/static/tests/tours/quote_process_story_tours.js",
         ],
     },
+    "pre_init_hook": "pre_init_hook",
     "post_init_hook": "post_init_hook",
 }
