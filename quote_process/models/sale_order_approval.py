@@ -26,6 +26,7 @@ APPROVAL_REFRESH_BATCH = 500
 APPROVAL_FIELDS = {
     "approval_request_state",
     "approval_requested_by_id",
+    "approval_requested_date",
     "approved_by_id",
     "approved_date",
     "approved_deviation_percent",
@@ -75,6 +76,12 @@ class SaleOrder(models.Model):
         readonly=True,
         copy=False,
         help="Who asked for the approval of this quote's prices.",
+    )
+    approval_requested_date = fields.Datetime(
+        string="Approval Requested On",
+        readonly=True,
+        copy=False,
+        help="When the approval of this quote's prices was last asked for.",
     )
     approved_by_id = fields.Many2one(
         "res.users",
@@ -467,6 +474,7 @@ class SaleOrder(models.Model):
             {
                 "approval_request_state": "pending",
                 "approval_requested_by_id": self.env.uid,
+                "approval_requested_date": fields.Datetime.now(),
             }
         )
         approvers = self._quote_get_approvers()

@@ -19,3 +19,4 @@ from . import test_upgrade
 from . import test_trusted_prices
 from . import test_odoo_flows
 from . import test_living_database
+from . import test_screens
