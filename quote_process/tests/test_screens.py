@@ -76,7 +76,19 @@ class TestScreens(QuoteProcessCommon):
         self.assertFalse(copy.approval_requested_date)
 
     def test_salespeople_reach_quote_analysis(self):
-        menu = self.env.ref("quote_process.menu_quote_analysis")
+        menu = self.env.ref("quote_process.menu_quote_analysis_orders")
         visible = self.env["ir.ui.menu"].with_user(self.salesman)._visible_menu_ids()
         self.assertIn(menu.id, visible)
         self.assertIn(self.env.ref("sale.sale_order_menu").id, visible)
+        self.assertNotIn(self.env.ref("sale.menu_sale_report").id, visible)
+        # their own quotes only
+        other = self.env["sale.order"].create(
+            {"partner_id": self.customer.id, "user_id": self.sales_manager.id}
+        )
+        own = self.env["sale.order"].create(
+            {"partner_id": self.customer.id, "user_id": self.salesman.id}
+        )
+        self.env.flush_all()
+        rows = self.env["quote.analysis"].with_user(self.salesman).search([])
+        self.assertIn(own, rows.order_id)
+        self.assertNotIn(other, rows.order_id)
