@@ -117,7 +117,10 @@ def parse_junit(junit):
         return results
     for case in ET.parse(junit).getroot().iter("testcase"):
         module, _, klass = case.get("classname", "").rpartition(".")
-        test_id = f"{module.replace('.', '/')}.py::{klass}::{case.get('name')}"
+        # pytest names modules from its root directory ("addons.sale.tests...");
+        # the ids are relative to the addons folder ("sale/tests/...").
+        path = re.sub(r"^.*?(\w+/tests/)", r"\1", module.replace(".", "/"))
+        test_id = f"{path}.py::{klass}::{case.get('name')}"
         outcome, message = "passed", ""
         for child in case:
             if child.tag in ("failure", "error"):
