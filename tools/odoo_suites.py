@@ -116,6 +116,8 @@ def parse_junit(junit):
     if not os.path.exists(junit):
         return results
     for case in ET.parse(junit).getroot().iter("testcase"):
+        if not case.get("classname") or not case.get("name"):
+            continue  # a collection error, reported in pytest's log
         module, _, klass = case.get("classname", "").rpartition(".")
         # pytest names modules from its root directory ("addons.sale.tests...");
         # the ids are relative to the addons folder ("sale/tests/...").
