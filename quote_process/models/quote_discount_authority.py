@@ -109,7 +109,12 @@ class QuoteDiscountAuthority(models.Model):
                 ("max_deviation_percent", ">=", percent),
             ]
         )
-        if not authorities:
+        return self._get_company_users(authorities.group_id, company)
+
+    @api.model
+    def _get_company_users(self, groups, company):
+        """Internal users of ``company`` in ``groups`` (implied groups too)."""
+        if not groups:
             return self.env["res.users"]
         return (
             self.env["res.users"]
@@ -118,7 +123,7 @@ class QuoteDiscountAuthority(models.Model):
                 [
                     ("share", "=", False),
                     ("company_ids", "in", company.id),
-                    ("all_group_ids", "in", authorities.group_id.ids),
+                    ("all_group_ids", "in", groups.ids),
                 ]
             )
         )

@@ -306,21 +306,9 @@ class SaleOrder(models.Model):
         """Who may give a role a discount authority in this quote's company:
         its sales administrators."""
         self.ensure_one()
-        company = self.company_id or self.env.company
-        return (
-            self.env["res.users"]
-            .sudo()
-            .search(
-                [
-                    ("share", "=", False),
-                    ("company_ids", "in", company.id),
-                    (
-                        "all_group_ids",
-                        "in",
-                        self.env.ref("sales_team.group_sale_manager").ids,
-                    ),
-                ]
-            )
+        return self.env["quote.discount.authority"]._get_company_users(
+            self.env.ref("sales_team.group_sale_manager"),
+            self.company_id or self.env.company,
         )
 
     def _quote_check_approval_fields(self, vals):
