@@ -1,4 +1,4 @@
-.PHONY: run test lint readme
+.PHONY: run test lint readme odoo-suites
 
 # The interpreter that runs the linters and the README generator (CI passes the
 # one that runs Odoo).
@@ -11,6 +11,11 @@ run:
 # Run the whole test suite on a fresh, throwaway database.
 test:
 	./tools/test.sh
+
+# Run Odoo's own tests of sale, sale_management, sale_crm and crm beside
+# quote_process; fails on any test that passes only without the addon.
+odoo-suites:
+	$(PYTHON) tools/odoo_suites.py
 
 lint:
 	$(PYTHON) -m ruff check quote_process

@@ -3,4 +3,4 @@ from . import models
 from . import wizard
 from . import demo
 from . import report
-from .hooks import post_init_hook
+from .hooks import post_init_hook, pre_init_hook

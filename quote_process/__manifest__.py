@@ -67,5 +67,6 @@ Quote Process turns quoting into a managed process:
             "quote_process/static/tests/tours/quote_version_tour.js",
         ],
     },
+    "pre_init_hook": "pre_init_hook",
     "post_init_hook": "post_init_hook",
 }

@@ -12,5 +12,9 @@ class IrActionsReport(models.Model):
         if report.model == "sale.order" and report.report_name in (
             CUSTOMER_QUOTE_REPORTS
         ):
-            self.env["sale.order"].browse(docids)._quote_check_can_proceed()
+            # Odoo renders the customer's portal download as superuser: the
+            # document never reaches the customer before the approval.
+            self.env["sale.order"].browse(docids)._quote_check_can_proceed(
+                trust_env=False
+            )
         return super()._render_qweb_html(report_ref, docids, data=data)

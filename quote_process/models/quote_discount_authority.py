@@ -64,6 +64,29 @@ class QuoteDiscountAuthority(models.Model):
                 percent=format_number(self.env, authority.max_deviation_percent),
             )
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        authorities = super().create(vals_list)
+        authorities._refresh_quote_approval_states(authorities.company_id)
+        return authorities
+
+    def write(self, vals):
+        companies = self.company_id
+        res = super().write(vals)
+        self._refresh_quote_approval_states(companies | self.company_id)
+        return res
+
+    def unlink(self):
+        companies = self.company_id
+        res = super().unlink()
+        self._refresh_quote_approval_states(companies)
+        return res
+
+    def _refresh_quote_approval_states(self, companies):
+        """The open quotes of ``companies`` follow the new authorities."""
+        if companies:
+            self.env["sale.order"]._quote_refresh_approval_states(companies)
+
     @api.model
     def _get_user_authority(self, user, company):
         """Largest deviation below the engine price (a positive percentage) that
@@ -86,7 +109,12 @@ class QuoteDiscountAuthority(models.Model):
                 ("max_deviation_percent", ">=", percent),
             ]
         )
-        if not authorities:
+        return self._get_company_users(authorities.group_id, company)
+
+    @api.model
+    def _get_company_users(self, groups, company):
+        """Internal users of ``company`` in ``groups`` (implied groups too)."""
+        if not groups:
             return self.env["res.users"]
         return (
             self.env["res.users"]
@@ -95,7 +123,7 @@ class QuoteDiscountAuthority(models.Model):
                 [
                     ("share", "=", False),
                     ("company_ids", "in", company.id),
-                    ("all_group_ids", "in", authorities.group_id.ids),
+                    ("all_group_ids", "in", groups.ids),
                 ]
             )
         )

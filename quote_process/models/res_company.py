@@ -52,6 +52,14 @@ class ResCompany(models.Model):
         "does not flood anyone with reminders about an old backlog.",
     )
 
+    quote_approve_preexisting = fields.Boolean(
+        string="Approval for Quotes Sent Before Installation",
+        default=False,
+        help="Also hold back the quotations that were already sent when Quote "
+        "Process was installed until their prices are approved. Off by default "
+        "so that installing the addon blocks nothing already sent to customers.",
+    )
+
     @api.constrains(
         "quote_followup_days", "quote_escalation_days", "quote_response_days"
     )
@@ -97,7 +105,10 @@ class ResCompany(models.Model):
 
     def write(self, vals):
         check_client_values(self, vals)
-        return super().write(vals)
+        res = super().write(vals)
+        if {"quote_deviation_tolerance", "quote_approve_preexisting"} & set(vals):
+            self.env["sale.order"]._quote_refresh_approval_states(self)
+        return res
 
     def _quote_create_default_authorities(self):
         """Give each company the default discount authorities it lacks:

@@ -22,3 +22,6 @@ class ResConfigSettings(models.TransientModel):
     quote_remind_preexisting = fields.Boolean(
         related="company_id.quote_remind_preexisting", readonly=False
     )
+    quote_approve_preexisting = fields.Boolean(
+        related="company_id.quote_approve_preexisting", readonly=False
+    )

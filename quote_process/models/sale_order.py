@@ -27,6 +27,18 @@ APPROVAL_REJECTABLE_STATES = ("required", "pending")
 # could hide how far below the engine price it goes.
 APPROVAL_COMPUTED_FIELDS = ("max_deviation_percent", "approval_state")
 
+# Members set prices for an integration (shop, EDI, connector): their prices are
+# recorded like the superuser's, never refused.
+INTEGRATION_PRICES_GROUP = "quote_process.group_quote_integration_prices"
+
+
+def prices_are_trusted(env):
+    """Whether the prices set in ``env`` are recorded without being refused:
+    server code running as superuser (Odoo's own flows, other addons' automated
+    flows), or a user the administrator made an integration user. What people
+    set follows the deviation rules and the approval gate."""
+    return env.su or env.user.has_group(INTEGRATION_PRICES_GROUP)
+
 
 class SaleOrder(models.Model):
     _inherit = "sale.order"

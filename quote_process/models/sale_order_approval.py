@@ -2,6 +2,8 @@ from markupsafe import Markup
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
+from odoo.fields import Domain
+from odoo.http import request
 from odoo.tools import (
     float_compare,
     float_is_zero,
@@ -14,12 +16,17 @@ from .sale_order import (
     APPROVAL_REJECTABLE_STATES,
     APPROVAL_REQUESTABLE_STATES,
     QUOTATION_STATES,
+    prices_are_trusted,
 )
+
+# Orders whose stored approval state is recomputed at once.
+APPROVAL_REFRESH_BATCH = 500
 
 # Set by the approval actions only.
 APPROVAL_FIELDS = {
     "approval_request_state",
     "approval_requested_by_id",
+    "approval_requested_date",
     "approved_by_id",
     "approved_date",
     "approved_deviation_percent",
@@ -66,6 +73,12 @@ class SaleOrder(models.Model):
         copy=False,
         help="Who asked for the approval of this quote's prices.",
     )
+    approval_requested_date = fields.Datetime(
+        string="Approval Requested On",
+        readonly=True,
+        copy=False,
+        help="When the approval of this quote's prices was last asked for.",
+    )
     approved_by_id = fields.Many2one(
         "res.users",
         string="Approved By",
@@ -103,6 +116,22 @@ class SaleOrder(models.Model):
         compute="_compute_quote_approver_ids",
         help="Whether you may approve the prices of this quote.",
     )
+    quote_authority_granter_ids = fields.Many2many(
+        "res.users",
+        string="Can Grant Authority",
+        compute="_compute_quote_approver_ids",
+        help="When nobody may approve this quote: who may give a role the "
+        "discount authority it needs (the company's sales administrators).",
+    )
+    quote_priced_before_install = fields.Boolean(
+        string="Sent Before Quote Process",
+        readonly=True,
+        copy=False,
+        help="The quotation was already sent when Quote Process was installed: "
+        "its prices wait for no approval unless the company setting 'Approval "
+        "for quotes sent before installation' is on, or until a person changes "
+        "one of its prices.",
+    )
 
     # ------------------------------------------------------------------
     # Computes and searches
@@ -125,10 +154,21 @@ class SaleOrder(models.Model):
         "approval_request_state",
         "approved_deviation_percent",
         "order_line.price_set_by_id",
+        "state",
+        "quote_priced_before_install",
+        "company_id.quote_approve_preexisting",
     )
     def _compute_approval_state(self):
         for order in self:
-            order.approval_state = order._quote_get_approval_state()
+            approval_state = order._quote_get_approval_state()
+            # Confirmed and cancelled orders are past the gate: they never
+            # show as needing an approval.
+            if (
+                order.state not in QUOTATION_STATES
+                and approval_state in APPROVAL_BLOCKING_STATES
+            ):
+                approval_state = "not_required"
+            order.approval_state = approval_state
 
     @api.depends("user_id", "company_id", "order_line.price_set_by_id")
     def _compute_salesperson_authority(self):
@@ -144,6 +184,11 @@ class SaleOrder(models.Model):
             order.can_approve_quote = (
                 order.approval_state in APPROVAL_BLOCKING_STATES
                 and self.env.user in approvers
+            )
+            order.quote_authority_granter_ids = (
+                not approvers
+                and order.approval_state in APPROVAL_BLOCKING_STATES
+                and order._quote_get_authority_granters()
             )
 
     # ------------------------------------------------------------------
@@ -253,6 +298,8 @@ class SaleOrder(models.Model):
 
     def _quote_get_approval_state(self):
         self.ensure_one()
+        if self._quote_is_exempt_before_install():
+            return "not_required"
         needed = self.max_deviation_percent
         if float_compare(needed, self._quote_salesperson_authority(), 2) <= 0:
             return "not_required"
@@ -262,6 +309,36 @@ class SaleOrder(models.Model):
         ):
             return "approved"
         return self.approval_request_state or "required"
+
+    def _quote_is_exempt_before_install(self):
+        """A quotation sent before installation waits for no approval, unless
+        its company asks for it or a person changed one of its prices since."""
+        self.ensure_one()
+        return bool(
+            self.quote_priced_before_install
+            and not self.company_id.quote_approve_preexisting
+            and not self.order_line.price_set_by_id
+        )
+
+    @api.model
+    def _quote_refresh_approval_states(self, companies=None, open_only=True):
+        """Recompute the stored approval state after the authorities, the
+        tolerance or the settings changed, in batches. Confirmed and cancelled
+        orders are left as they are unless ``open_only`` is false."""
+        domain = Domain("company_id", "in", companies.ids) if companies else Domain.TRUE
+        if open_only:
+            domain &= Domain("state", "in", QUOTATION_STATES)
+        orders = self.with_context(active_test=False, tracking_disable=True)
+        order_ids = orders.sudo().search(domain, order="id").ids
+        field = self._fields["approval_state"]
+        for start in range(0, len(order_ids), APPROVAL_REFRESH_BATCH):
+            batch = orders.sudo().browse(
+                order_ids[start : start + APPROVAL_REFRESH_BATCH]
+            )
+            self.env.add_to_compute(field, batch)
+            batch.flush_recordset(["approval_state"])
+            batch.invalidate_recordset()
+            batch.order_line.invalidate_recordset()
 
     def _quote_price_setters(self):
         """Users who set a price below the engine price on this quote."""
@@ -305,6 +382,15 @@ class SaleOrder(models.Model):
             users = leader | (users - leader)
         return users
 
+    def _quote_get_authority_granters(self):
+        """Who may give a role a discount authority in this quote's company:
+        its sales administrators."""
+        self.ensure_one()
+        return self.env["quote.discount.authority"]._get_company_users(
+            self.env.ref("sales_team.group_sale_manager"),
+            self.company_id or self.env.company,
+        )
+
     def _quote_check_approval_fields(self, vals):
         if APPROVAL_FIELDS & set(vals) and not self.env.su:
             raise AccessError(
@@ -329,8 +415,24 @@ class SaleOrder(models.Model):
                 blocked |= order
         return blocked
 
-    def _quote_check_can_proceed(self, states=QUOTATION_STATES):
-        """Raise when a quote cannot go to the customer or be confirmed yet."""
+    def _quote_gate_trusts_env(self):
+        """Whether the gate lets the current environment through: server code
+        running as superuser or an integration user, but never a customer's
+        request, which Odoo's portal serves as superuser."""
+        if not prices_are_trusted(self.env):
+            return False
+        request_env = getattr(request, "env", None) if request else None
+        return not (request_env and request_env.user.share)
+
+    def _quote_check_can_proceed(self, states=QUOTATION_STATES, trust_env=True):
+        """Raise when a quote cannot go to the customer or be confirmed yet.
+
+        The gate guards what people and customers do: with ``trust_env``, server
+        code running as superuser and integration users pass it. The customer's
+        own steps on the portal are guarded by ``_has_to_be_signed``,
+        ``_has_to_be_paid`` and the payment route."""
+        if trust_env and self._quote_gate_trusts_env():
+            return
         self.filtered(lambda o: o.state in states).order_line.filtered(
             lambda line: line._is_engine_priced()
         )._quote_check_deviation_reasons()
@@ -343,8 +445,10 @@ class SaleOrder(models.Model):
             who = ", ".join(approvers.mapped("name"))
         else:
             who = self.env._(
-                "nobody yet: ask an administrator to give a role a discount "
-                "authority of at least %(percent)s%%",
+                "nobody in the company has that authority: ask %(granters)s to "
+                "give a role a discount authority of at least %(percent)s%%",
+                granters=", ".join(order._quote_get_authority_granters().mapped("name"))
+                or self.env._("an administrator"),
                 percent=format_number(self.env, order.max_deviation_percent),
             )
         raise UserError(
@@ -398,6 +502,7 @@ class SaleOrder(models.Model):
             {
                 "approval_request_state": "pending",
                 "approval_requested_by_id": self.env.uid,
+                "approval_requested_date": fields.Datetime.now(),
             }
         )
         approvers = self._quote_get_approvers()

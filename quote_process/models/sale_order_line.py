@@ -6,9 +6,12 @@ The capabilities live beside this file: the pricing engine
 (``sale_order_line_conflict.py``).
 """
 
+from contextlib import contextmanager
+
 from odoo import api, models
 
 from .input_check import check_client_values
+from .sale_order import prices_are_trusted
 
 # Fields computed by the engine: never taken from what a client sends.
 ENGINE_FIELDS = ("engine_price_unit", "engine_steps")
@@ -17,6 +20,17 @@ ENGINE_FIELDS = ("engine_price_unit", "engine_steps")
 SERVER_FIELDS = (*ENGINE_FIELDS, "deviation_percent", "price_set_by_id")
 # Who sets these fields answers for the price.
 PRICE_FIELDS = ("price_unit", "discount")
+# Changing these fields checks that a line beyond the tolerance has a reason.
+DEVIATION_CHECK_FIELDS = (
+    *PRICE_FIELDS,
+    "product_id",
+    "product_uom_qty",
+    "deviation_reason_id",
+    "deviation_note",
+)
+# Key of the cursor's cache (never of the context, which clients send) under
+# which Odoo's multi-step repricing defers the check to its end.
+DEFERRED_CHECK_KEY = "quote_process_deferred_deviation_check"
 
 
 class SaleOrderLine(models.Model):
@@ -30,7 +44,9 @@ class SaleOrderLine(models.Model):
             check_client_values(self, vals)
             if not self.env.su and any(f in vals for f in PRICE_FIELDS):
                 vals["price_set_by_id"] = self.env.uid
-        return super().create(vals_list)
+        lines = super().create(vals_list)
+        lines._quote_check_people_deviations()
+        return lines
 
     def write(self, vals):
         if any(fname in vals for fname in SERVER_FIELDS):
@@ -45,6 +61,32 @@ class SaleOrderLine(models.Model):
         locked_changes = self._quote_price_lock_changes(vals)
         self._quote_check_price_lock(vals, locked_changes)
         res = super().write(vals)
+        if any(fname in vals for fname in DEVIATION_CHECK_FIELDS):
+            self._quote_check_people_deviations()
         if locked_changes:
             self._quote_post_price_lock_changes(locked_changes)
         return res
+
+    def _quote_check_people_deviations(self):
+        """A line beyond the tolerance needs a reason and a note when a person
+        sets it. Prices set by server code running as superuser or by an
+        integration user are recorded (their deviation is computed and shown),
+        not refused: the person who sends or confirms the quote meets the rule
+        at the gate. Checked here rather than in a constraint, which Odoo runs
+        as superuser."""
+        if prices_are_trusted(self.env) or self.env.cr.cache.get(DEFERRED_CHECK_KEY):
+            return
+        self._quote_check_deviation_reasons()
+
+    @contextmanager
+    def _quote_defer_deviation_check(self):
+        """Check the lines once Odoo's repricing is done: Update Prices writes
+        the unit prices, then resets the discounts, then computes them again,
+        and only the result is the price a person set."""
+        cache = self.env.cr.cache
+        cache[DEFERRED_CHECK_KEY] = cache.get(DEFERRED_CHECK_KEY, 0) + 1
+        try:
+            yield
+        finally:
+            cache[DEFERRED_CHECK_KEY] -= 1
+        self._quote_check_people_deviations()

@@ -10,6 +10,7 @@ from odoo.tools import (
 )
 
 from ..tools.formatting import format_number
+from .sale_order import prices_are_trusted
 
 
 class SaleOrderLine(models.Model):
@@ -167,8 +168,9 @@ class SaleOrderLine(models.Model):
 
     def _quote_check_price_lock(self, vals, changes):
         """On a confirmed order, every change of price or discount is justified
-        by a deviation reason and a note written with it."""
-        if not changes:
+        by a deviation reason and a note written with it (for people: prices
+        set by server code or an integration are recorded on the chatter)."""
+        if not changes or prices_are_trusted(self.env):
             return
         note = vals.get("deviation_note")
         missing_note = not (note or "").strip()
@@ -208,8 +210,8 @@ class SaleOrderLine(models.Model):
                         new_price=format_amount(self.env, line.price_unit, currency),
                         old_discount=formatLang(self.env, old_discount, dp="Discount"),
                         new_discount=formatLang(self.env, line.discount, dp="Discount"),
-                        reason=line.deviation_reason_id.name,
-                        note=line.deviation_note,
+                        reason=line.deviation_reason_id.name or self.env._("none"),
+                        note=line.deviation_note or self.env._("none"),
                     )
                 )
             order.message_post(

@@ -157,21 +157,19 @@ class SaleOrderLine(models.Model):
         return super(SaleOrderLine, self - locked)._compute_price_unit()
 
     def _compute_discount(self):
-        # The engine price already includes the pricelist's discount: a line at
-        # the engine price has no discount. A price set by hand keeps Odoo's
-        # behaviour.
-        at_engine_price = self.filtered(
-            lambda line: (
+        # Odoo's discount; a line that a rule or a promise prices, at its
+        # computed price, gets the discount its pricelist shows, on which its
+        # unit price is based.
+        result = super()._compute_discount()
+        force = self.env.context.get("force_price_recomputation")
+        for line in self:
+            if (
                 line.order_id
                 and line._is_engine_priced()
-                and (
-                    self.env.context.get("force_price_recomputation")
-                    or not line._has_engine_manual_price()
-                )
-            )
-        )
-        result = super(SaleOrderLine, self - at_engine_price)._compute_discount()
-        at_engine_price.discount = 0.0
+                and line._has_engine_adjustment()
+                and (force or not line._has_engine_manual_price())
+            ):
+                line.discount = line._get_engine_line_prices()[1]
         return result
 
     # ------------------------------------------------------------------
@@ -274,30 +272,46 @@ class SaleOrderLine(models.Model):
             engine["orders"][order] = values
         return values
 
-    def _get_engine_base_price(self):
-        """The unit price Odoo itself would charge for the line with its
-        pricelist: the price Odoo displays, less the discount Odoo shows, adapted
-        to the taxes of the fiscal position like Odoo's own unit price."""
+    def _get_engine_pricelist_discount(self):
+        """The discount Odoo shows on the line for its pricelist rule, as
+        ``_compute_discount`` computes it; 0 when the pricelist shows none."""
         self.ensure_one()
         line = self.with_company(self.company_id)
-        price = line._get_display_price()
-        if line.pricelist_item_id._show_discount():
-            base_price = line._get_pricelist_price_before_discount()
-            if base_price:
-                pricelist_price = line._get_pricelist_price()
-                discount = (base_price - pricelist_price) / base_price * 100
-                if (discount > 0 and base_price > 0) or (
-                    discount < 0 and base_price < 0
-                ):
-                    price *= 1 - discount / 100
+        if not (
+            line.order_id.pricelist_id
+            and line.product_uom_id
+            and line.pricelist_item_id._show_discount()
+        ):
+            return 0.0
+        base_price = line._get_pricelist_price_before_discount()
+        if not base_price:
+            return 0.0
+        discount = (base_price - line._get_pricelist_price()) / base_price * 100
+        if (discount > 0 and base_price > 0) or (discount < 0 and base_price < 0):
+            return discount
+        return 0.0
+
+    def _get_engine_display_price(self):
+        """The unit price Odoo itself gives the line (``_reset_price_unit``):
+        the price its pricelist displays, adapted to the taxes of the fiscal
+        position."""
+        self.ensure_one()
+        line = self.with_company(self.company_id)
         product_taxes = line.product_id.taxes_id._filter_taxes_by_company(
             line.company_id
         )
         return line.product_id._get_tax_included_unit_price_from_price(
-            price,
+            line._get_display_price(),
             product_taxes=product_taxes,
             fiscal_position=line.order_id.fiscal_position_id,
         )
+
+    def _get_engine_base_price(self):
+        """The price Odoo itself charges for the line with its pricelist: its
+        unit price less the discount it shows."""
+        self.ensure_one()
+        discount = self._get_engine_pricelist_discount()
+        return self._get_engine_display_price() * (1 - discount / 100)
 
     def _get_engine_price(self, engine):
         """Price one line.
@@ -487,6 +501,30 @@ class SaleOrderLine(models.Model):
         return f"{sign} {format_amount(self.env, abs(amount), currency)}"
 
     # The engine price becomes the line's price.
+    def _has_engine_adjustment(self):
+        """Whether a pricing rule or a promise changed the line's price: without
+        one, the line has the unit price and the discount Odoo computes."""
+        self.ensure_one()
+        return len((self.engine_steps or {}).get("steps") or []) > 1
+
+    def _get_engine_line_prices(self):
+        """The unit price and the discount that give the line its engine price.
+
+        The discount is the one the pricelist shows, as in Odoo; when a rule or
+        a promise applies, the unit price is set so that the price after that
+        discount is the engine price."""
+        self.ensure_one()
+        discount = self._get_engine_pricelist_discount()
+        if not self._has_engine_adjustment():
+            return self._get_engine_display_price(), discount
+        if float_compare(discount, 100.0, precision_digits=2) >= 0:
+            return self.engine_price_unit, 0.0
+        digits = self.env["decimal.precision"].precision_get("Product Price")
+        price = float_round(
+            self.engine_price_unit / (1 - discount / 100), precision_digits=digits
+        )
+        return price, discount
+
     def _has_engine_manual_price(self):
         """Whether the salesperson set the unit price by hand (Odoo's own test:
         the price differs from the last computed one)."""
@@ -501,11 +539,8 @@ class SaleOrderLine(models.Model):
         )
 
     def _reset_price_unit(self):
-        if not self._is_engine_priced():
-            return super()._reset_price_unit()
-        self.update(
-            {
-                "price_unit": self.engine_price_unit,
-                "technical_price_unit": self.engine_price_unit,
-            }
-        )
+        super()._reset_price_unit()
+        if not self._is_engine_priced() or not self._has_engine_adjustment():
+            return
+        price = self._get_engine_line_prices()[0]
+        self.update({"price_unit": price, "technical_price_unit": price})

@@ -3,6 +3,7 @@ from markupsafe import Markup
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import (
+    float_compare,
     format_amount,
     format_date,
 )
@@ -38,7 +39,8 @@ class SaleOrder(models.Model):
 
     def action_reset_to_engine_price(self):
         """Set every line the engine prices back to the engine price, computed
-        with the current rules, without discount; noted in the chatter."""
+        with the current rules, with the discount its pricelist shows; noted in
+        the chatter."""
         not_quotes = self.filtered(lambda order: order.state not in QUOTATION_STATES)
         if not_quotes:
             raise UserError(
@@ -57,11 +59,10 @@ class SaleOrder(models.Model):
             changes = []
             for line in lines:
                 currency = line.currency_id
-                price = line.engine_price_unit
-                if (
-                    not currency.compare_amounts(line.price_unit, price)
-                    and not line.discount
-                ):
+                price, discount = line._get_engine_line_prices()
+                if not currency.compare_amounts(
+                    line.price_unit, price
+                ) and not float_compare(line.discount, discount, precision_digits=2):
                     continue
                 changes.append(
                     Markup("<li>%s</li>")
@@ -69,14 +70,14 @@ class SaleOrder(models.Model):
                         "%(product)s: %(old)s → %(new)s",
                         product=line.product_id.display_name,
                         old=line._get_engine_reset_description(),
-                        new=format_amount(self.env, price, currency),
+                        new=format_amount(self.env, line.engine_price_unit, currency),
                     )
                 )
                 line.write(
                     {
                         "price_unit": price,
                         "technical_price_unit": price,
-                        "discount": 0.0,
+                        "discount": discount,
                     }
                 )
             if changes:
@@ -88,6 +89,10 @@ class SaleOrder(models.Model):
                 body = self.env._("All lines were already at the engine price.")
             order.message_post(body=body)
         return True
+
+    def _recompute_prices(self):
+        with self.order_line._quote_defer_deviation_check():
+            return super()._recompute_prices()
 
     # ------------------------------------------------------------------
     # Business methods

@@ -18,3 +18,7 @@ from . import test_bad_input
 from . import test_upgrade
 from . import test_readme
 from . import test_quote_versions
+from . import test_trusted_prices
+from . import test_odoo_flows
+from . import test_living_database
+from . import test_screens

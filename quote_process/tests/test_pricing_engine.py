@@ -129,7 +129,8 @@ class TestPricingEngine(PricingEngineCommon):
 
     def test_pricelist_discount_shown_by_odoo(self):
         """With discounts shown on lines, Odoo would charge 100 less 10%: the
-        engine starts from 90 and the new line is at the engine price."""
+        engine starts from 90 and the new line is at the engine price, the
+        discount the pricelist shows kept."""
         self.env.ref("base.group_user").write(
             {
                 "implied_ids": [
@@ -151,7 +152,8 @@ class TestPricingEngine(PricingEngineCommon):
         self._rule(adjustment_value=-5.0)
         line = self._order().order_line
         self.assertAtEnginePrice(line, 85.5)
-        self.assertEqual(line.discount, 0.0)
+        self.assertAlmostEqual(line.discount, 10.0)
+        self.assertAlmostEqual(line.price_unit, 95.0)
 
     # ------------------------------------------------------------------
     # Conditions

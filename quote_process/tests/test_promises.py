@@ -140,7 +140,7 @@ class TestPromises(PromiseCommon):
         self.env.company.quote_deviation_tolerance = 0.5
         self._promise(discount_percent=10.0)
         with self.assertRaises(ValidationError):
-            self._order_with_price(100.0)
+            self._order_with_price(100.0, user=self.salesman)
         order = self._order_with_price(
             100.0,
             deviation_reason_id=self.deviation_reason.id,
@@ -149,11 +149,13 @@ class TestPromises(PromiseCommon):
         self.assertAlmostEqual(order.order_line.deviation_percent, 11.11, places=2)
         self.assertTrue(order.order_line.deviation_needs_reason)
 
-    def _order_with_price(self, price, **line_values):
+    def _order_with_price(self, price, user=None, **line_values):
+        # Prices set by a person: the superuser's are recorded, never refused.
         return self.create_quote(
             lines=[self.quote_line(price=price, **line_values)],
             pricelist_id=self.pricelist.id,
             date_order="2025-03-15 12:00:00",
+            user=user,
         )
 
     def test_payment_terms_promise(self):

@@ -1,0 +1,252 @@
+#!/usr/bin/env python3
+"""Run Odoo's own tests of its sales apps beside quote_process.
+
+Installs quote_process next to sale, sale_management, sale_crm and crm on a
+throwaway database, runs the tests of those apps there with pytest-odoo (the
+full registry loaded, so that at_install tests too run with quote_process),
+re-runs the failures on a throwaway database without quote_process, and prints
+``N passed, N failed``: failed counts the tests that pass without the addon and
+fail with it. Tests listed in tools/odoo_suites_expected.txt (a person does what
+the addon refuses on purpose) must still fail with the rule's message; they are
+counted apart. Tests that fail without the addon too are listed with their
+cause, not counted. Exits non-zero on any counted failure.
+
+Database connection: the usual PG* environment variables. Options through the
+environment: QP_SUITES_HTTP_PORT (default 8169), QP_SUITES_KEEP_DB=1 to keep
+the databases, QP_SUITES_TESTS to run only some test paths (space separated,
+relative to Odoo's addons folder).
+"""
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import xml.etree.ElementTree as ET
+
+import odoo
+from odoo.tools import config
+
+APPS = ["sale", "sale_management", "sale_crm", "crm"]
+ADDON = "quote_process"
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+EXPECTED_FILE = os.path.join(REPO, "tools", "odoo_suites_expected.txt")
+
+
+def odoo_addons_dir():
+    config.parse_config([], setup_logging=False)
+    return config.addons_community_dir
+
+
+def write_config(workdir, addons_dir):
+    path = os.path.join(workdir, "odoo.conf")
+    options = {
+        "addons_path": f"{addons_dir},{REPO}",
+        "data_dir": os.path.join(workdir, "filestore"),
+        "db_host": os.environ.get("PGHOST", ""),
+        "db_port": os.environ.get("PGPORT", ""),
+        "db_user": os.environ.get("PGUSER", ""),
+        "db_password": os.environ.get("PGPASSWORD", ""),
+        "http_port": os.environ.get("QP_SUITES_HTTP_PORT", "8169"),
+        "workers": "0",
+        "max_cron_threads": "0",
+    }
+    with open(path, "w", encoding="utf-8") as f:
+        f.write("[options]\n")
+        for key, value in options.items():
+            f.write(f"{key} = {value}\n")
+    return path
+
+
+def install(db, modules, conf, log):
+    cmd = [
+        sys.executable,
+        "-m",
+        "odoo",
+        "--config",
+        conf,
+        "--database",
+        db,
+        "--init",
+        ",".join(modules),
+        "--stop-after-init",
+        "--no-http",
+    ]
+    with open(log, "w", encoding="utf-8") as out:
+        rc = subprocess.call(cmd, stdout=out, stderr=subprocess.STDOUT)
+    if rc:
+        sys.exit(f"error: installing {modules} on {db} failed; see {log}")
+
+
+def drop(db, conf):
+    subprocess.call(
+        [sys.executable, "-m", "odoo", "db", "--config", conf, "drop", db],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def run_pytest(db, conf, targets, junit, log, addons_dir):
+    # -P: the addons folder is not put on sys.path, where Odoo's addons such
+    # as calendar would shadow Python's own modules.
+    cmd = [
+        sys.executable,
+        "-P",
+        "-m",
+        "pytest",
+        "-p",
+        "no:cacheprovider",
+        "-q",
+        f"--odoo-database={db}",
+        f"--odoo-config={conf}",
+        "--odoo-http",
+        f"--junitxml={junit}",
+        *targets,
+    ]
+    with open(log, "w", encoding="utf-8") as out:
+        subprocess.call(cmd, cwd=addons_dir, stdout=out, stderr=subprocess.STDOUT)
+    return parse_junit(junit)
+
+
+def parse_junit(junit):
+    """{test id: (outcome, message)} with outcome passed, failed or skipped."""
+    results = {}
+    if not os.path.exists(junit):
+        return results
+    for case in ET.parse(junit).getroot().iter("testcase"):
+        if not case.get("classname") or not case.get("name"):
+            continue  # a collection error, reported in pytest's log
+        module, _, klass = case.get("classname", "").rpartition(".")
+        # pytest names modules from its root directory ("addons.sale.tests...");
+        # the ids are relative to the addons folder ("sale/tests/...").
+        path = re.sub(r"^.*?(\w+/tests/)", r"\1", module.replace(".", "/"))
+        test_id = f"{path}.py::{klass}::{case.get('name')}"
+        outcome, message = "passed", ""
+        for child in case:
+            if child.tag in ("failure", "error"):
+                outcome = "failed"
+                message = (child.get("message") or "") + "\n" + (child.text or "")
+            elif child.tag == "skipped":
+                outcome = "skipped"
+        if outcome == "failed" or test_id not in results:
+            results[test_id] = (outcome, message)
+    return results
+
+
+def read_expected():
+    expected = {}
+    if not os.path.exists(EXPECTED_FILE):
+        return expected
+    with open(EXPECTED_FILE, encoding="utf-8") as f:
+        for raw in f:
+            line = raw.strip()
+            if not line or line.startswith("#"):
+                continue
+            test_id, _, rule = line.partition(" ")
+            expected[test_id] = rule.strip()
+    return expected
+
+
+def cause(message):
+    """The last exception line of a failure, as a short cause."""
+    lines = [line.strip() for line in message.splitlines() if line.strip()]
+    for line in reversed(lines):
+        if re.match(r"^[\w.]+(Error|Exception|Failure)\b", line) or "Error:" in line:
+            return line[:200]
+    return (lines[-1] if lines else "")[:200]
+
+
+def main():
+    start = time.monotonic()
+    addons_dir = odoo_addons_dir()
+    workdir = tempfile.mkdtemp(prefix="quote_process_suites.")
+    conf = write_config(workdir, addons_dir)
+    stamp = time.strftime("%Y%m%d%H%M%S")
+    db_with = f"qp_suites_with_{stamp}_{os.getpid()}"
+    db_without = f"qp_suites_without_{stamp}_{os.getpid()}"
+    targets = os.environ.get("QP_SUITES_TESTS", "").split() or [
+        f"{app}/tests" for app in APPS
+    ]
+    print(f"Odoo {odoo.release.version}, tests of {', '.join(targets)}")
+    print(f"Work files in {workdir}")
+    try:
+        install(
+            db_with, [*APPS, ADDON], conf, os.path.join(workdir, "install_with.log")
+        )
+        install(db_without, APPS, conf, os.path.join(workdir, "install_without.log"))
+        print(f"Databases installed in {time.monotonic() - start:.0f}s")
+        with_addon = run_pytest(
+            db_with,
+            conf,
+            targets,
+            os.path.join(workdir, "with.xml"),
+            os.path.join(workdir, "with.log"),
+            addons_dir,
+        )
+        if not with_addon:
+            sys.exit(f"error: no test ran; see {workdir}/with.log")
+        failed_with = sorted(t for t, (o, _m) in with_addon.items() if o == "failed")
+        without_addon = {}
+        if failed_with:
+            without_addon = run_pytest(
+                db_without,
+                conf,
+                failed_with,
+                os.path.join(workdir, "without.xml"),
+                os.path.join(workdir, "without.log"),
+                addons_dir,
+            )
+    finally:
+        if not os.environ.get("QP_SUITES_KEEP_DB"):
+            drop(db_with, conf)
+            drop(db_without, conf)
+    expected = read_expected()
+    regressions, also_without, expected_ok, expected_bad = [], [], [], []
+    for test_id in failed_with:
+        message = with_addon[test_id][1]
+        outcome_without = without_addon.get(test_id, ("missing", ""))[0]
+        if outcome_without != "passed":
+            also_without.append(
+                (test_id, cause(without_addon.get(test_id, ("", message))[1]))
+            )
+        elif test_id in expected:
+            if expected[test_id] in message:
+                expected_ok.append(test_id)
+            else:
+                expected_bad.append((test_id, cause(message)))
+        else:
+            regressions.append((test_id, cause(message)))
+    for test_id in expected:
+        if test_id not in failed_with and test_id not in dict(expected_bad):
+            expected_bad.append((test_id, "no longer fails with the addon's rule"))
+    passed = sum(1 for outcome, _m in with_addon.values() if outcome == "passed")
+    if also_without:
+        print(f"\nFailing without {ADDON} too (not counted):")
+        for test_id, why in also_without:
+            print(f"  {test_id}: {why}")
+    if expected_ok:
+        print(f"\nRefused on purpose by {ADDON} (tools/odoo_suites_expected.txt):")
+        for test_id in expected_ok:
+            print(f"  {test_id}: {expected[test_id]}")
+    failures = regressions + expected_bad
+    if failures:
+        print(f"\nPass without {ADDON}, fail with it:")
+        for test_id, why in failures:
+            print(f"  {test_id}: {why}")
+    print(
+        f"\n{len(with_addon)} tests in {time.monotonic() - start:.0f}s; "
+        f"{len(expected_ok)} expected, {len(also_without)} failing without the "
+        "addon too"
+    )
+    print(f"{passed} passed, {len(failures)} failed")
+    if failures:
+        print(f"Logs in {workdir}")
+    else:
+        shutil.rmtree(workdir, ignore_errors=True)
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
