@@ -66,21 +66,6 @@ class SaleOrderLine(models.Model):
             line.deviation_needs_reason = line._quote_exceeds_tolerance()
 
     # ------------------------------------------------------------------
-    # Constraints and onchanges
-    # ------------------------------------------------------------------
-
-    @api.constrains(
-        "price_unit",
-        "discount",
-        "product_id",
-        "product_uom_qty",
-        "deviation_reason_id",
-        "deviation_note",
-    )
-    def _check_deviation_reason(self):
-        self._quote_check_deviation_reasons()
-
-    # ------------------------------------------------------------------
     # Business methods
     # ------------------------------------------------------------------
 
