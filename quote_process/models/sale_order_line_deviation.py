@@ -199,11 +199,15 @@ class SaleOrderLine(models.Model):
                         note=line.deviation_note or self.env._("none"),
                     )
                 )
+            if order.accepted_version_id:
+                title = self.env._(
+                    "Price changed after confirmation (the customer accepted "
+                    "version %(version)s):",
+                    version=order.accepted_version_id.version,
+                )
+            else:
+                title = self.env._("Price changed after confirmation:")
             order.message_post(
-                body=Markup("%s<ul>%s</ul>")
-                % (
-                    self.env._("Price changed after confirmation:"),
-                    Markup().join(items),
-                ),
+                body=Markup("%s<ul>%s</ul>") % (title, Markup().join(items)),
                 subtype_xmlid="mail.mt_note",
             )

@@ -197,6 +197,17 @@ class TestQuoteVersions(QuoteVersionCommon):
         self.assertEqual(order.accepted_version_id.version, 2)
         self.assertEqual(order.version_count, 2)
 
+    def test_price_lock_names_the_accepted_version(self):
+        order = self._quote()
+        order.with_user(self.salesman).action_quotation_sent()
+        order.with_user(self.salesman).action_confirm()
+        self.assertEqual(order.accepted_version_id.version, 1)
+        self._lower_desk_price(order)
+        self.assertIn(
+            "Price changed after confirmation (the customer accepted version 1):",
+            order.message_ids[0].body,
+        )
+
     def test_confirmation_of_changed_content_records_it(self):
         order = self._quote()
         order.with_user(self.salesman).action_quotation_sent()
