@@ -15,7 +15,7 @@ test:
 # Run Odoo's own tests of sale, sale_management, sale_crm and crm beside
 # quote_process; fails on any test that passes only without the addon.
 odoo-suites:
-	$(PYTHON) tools/odoo_suites.py
+	./tools/odoo_suites.sh
 
 lint:
 	$(PYTHON) -m ruff check quote_process

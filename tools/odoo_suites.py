@@ -56,7 +56,8 @@ def write_config(workdir, addons_dir):
     with open(path, "w", encoding="utf-8") as f:
         f.write("[options]\n")
         for key, value in options.items():
-            f.write(f"{key} = {value}\n")
+            if value:  # an unset PG* variable: Odoo's default, not an empty value
+                f.write(f"{key} = {value}\n")
     return path
 
 
