@@ -11,12 +11,19 @@ the addon refuses on purpose) must still fail with the rule's message; they are
 counted apart. Tests that fail without the addon too are listed with their
 cause, not counted. Exits non-zero on any counted failure.
 
+The two databases are installed side by side, and the tests run in
+QP_SUITES_JOBS parallel pytest processes (default: the number of cores, at
+most 4), each on its own copy of the database with quote_process and its own
+HTTP port, the test files shared out by size.
+
 Database connection: the usual PG* environment variables. Options through the
-environment: QP_SUITES_HTTP_PORT (default 8169), QP_SUITES_KEEP_DB=1 to keep
-the databases, QP_SUITES_TESTS to run only some test paths (space separated,
-relative to Odoo's addons folder).
+environment: QP_SUITES_HTTP_PORT (default 8169; the processes take the ports
+from there on), QP_SUITES_JOBS, QP_SUITES_KEEP_DB=1 to keep the databases,
+QP_SUITES_TESTS to run only some test paths (space separated, relative to
+Odoo's addons folder).
 """
 
+import glob
 import os
 import re
 import shutil
@@ -40,8 +47,8 @@ def odoo_addons_dir():
     return config.addons_community_dir
 
 
-def write_config(workdir, addons_dir):
-    path = os.path.join(workdir, "odoo.conf")
+def write_config(workdir, addons_dir, job=0):
+    path = os.path.join(workdir, f"odoo{job}.conf")
     options = {
         "addons_path": f"{addons_dir},{REPO}",
         "data_dir": os.path.join(workdir, "filestore"),
@@ -49,7 +56,7 @@ def write_config(workdir, addons_dir):
         "db_port": os.environ.get("PGPORT", ""),
         "db_user": os.environ.get("PGUSER", ""),
         "db_password": os.environ.get("PGPASSWORD", ""),
-        "http_port": os.environ.get("QP_SUITES_HTTP_PORT", "8169"),
+        "http_port": str(int(os.environ.get("QP_SUITES_HTTP_PORT", "8169")) + job),
         "workers": "0",
         "max_cron_threads": "0",
     }
@@ -61,7 +68,7 @@ def write_config(workdir, addons_dir):
     return path
 
 
-def install(db, modules, conf, log):
+def start_install(db, modules, conf, log):
     cmd = [
         sys.executable,
         "-m",
@@ -76,9 +83,25 @@ def install(db, modules, conf, log):
         "--no-http",
     ]
     with open(log, "w", encoding="utf-8") as out:
-        rc = subprocess.call(cmd, stdout=out, stderr=subprocess.STDOUT)
+        return subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT)
+
+
+def install_both(installs):
+    """Install each (db, modules, conf, log) at the same time; exit on a failure."""
+    running = [(start_install(*args), args) for args in installs]
+    for process, (db, modules, _conf, log) in running:
+        if process.wait():
+            sys.exit(f"error: installing {modules} on {db} failed; see {log}")
+
+
+def duplicate(db, copy, conf):
+    rc = subprocess.call(
+        [sys.executable, "-m", "odoo", "db", "--config", conf, "duplicate", db, copy],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.STDOUT,
+    )
     if rc:
-        sys.exit(f"error: installing {modules} on {db} failed; see {log}")
+        sys.exit(f"error: could not copy the database {db} to {copy}")
 
 
 def drop(db, conf):
@@ -89,7 +112,7 @@ def drop(db, conf):
     )
 
 
-def run_pytest(db, conf, targets, junit, log, addons_dir):
+def start_pytest(db, conf, targets, junit, log, addons_dir):
     # -P: the addons folder is not put on sys.path, where Odoo's addons such
     # as calendar would shadow Python's own modules.
     cmd = [
@@ -107,8 +130,41 @@ def run_pytest(db, conf, targets, junit, log, addons_dir):
         *targets,
     ]
     with open(log, "w", encoding="utf-8") as out:
-        subprocess.call(cmd, cwd=addons_dir, stdout=out, stderr=subprocess.STDOUT)
-    return parse_junit(junit)
+        return subprocess.Popen(
+            cmd, cwd=addons_dir, stdout=out, stderr=subprocess.STDOUT
+        )
+
+
+def run_pytest(runs, addons_dir):
+    """Run pytest for each (db, conf, targets, junit, log) at the same time."""
+    processes = [start_pytest(*run, addons_dir) for run in runs]
+    results = {}
+    for process, run in zip(processes, runs, strict=True):
+        process.wait()
+        results.update(parse_junit(run[3]))
+    return results
+
+
+def share_out(targets, addons_dir, jobs):
+    """The test files of targets in at most jobs groups of about the same size."""
+    files = []
+    for target in targets:
+        path = os.path.join(addons_dir, target)
+        if os.path.isdir(path):
+            found = glob.glob(os.path.join(path, "**", "test_*.py"), recursive=True)
+            files += [os.path.relpath(f, addons_dir) for f in sorted(found)]
+        else:
+            files.append(target)
+    groups = [[] for _i in range(max(1, min(jobs, len(files))))]
+    sizes = [0] * len(groups)
+    weight = {
+        f: os.path.getsize(os.path.join(addons_dir, f.split("::")[0])) for f in files
+    }
+    for name in sorted(files, key=lambda f: -weight[f]):
+        smallest = sizes.index(min(sizes))
+        groups[smallest].append(name)
+        sizes[smallest] += weight[name]
+    return groups
 
 
 def parse_junit(junit):
@@ -163,46 +219,64 @@ def main():
     start = time.monotonic()
     addons_dir = odoo_addons_dir()
     workdir = tempfile.mkdtemp(prefix="quote_process_suites.")
-    conf = write_config(workdir, addons_dir)
     stamp = time.strftime("%Y%m%d%H%M%S")
     db_with = f"qp_suites_with_{stamp}_{os.getpid()}"
     db_without = f"qp_suites_without_{stamp}_{os.getpid()}"
     targets = os.environ.get("QP_SUITES_TESTS", "").split() or [
         f"{app}/tests" for app in APPS
     ]
+    jobs = int(os.environ.get("QP_SUITES_JOBS") or min(4, os.cpu_count() or 1))
+    groups = share_out(targets, addons_dir, jobs)
+    confs = [write_config(workdir, addons_dir, job) for job in range(len(groups))]
+    dbs_with = [db_with] + [f"{db_with}_{job}" for job in range(1, len(groups))]
     print(f"Odoo {odoo.release.version}, tests of {', '.join(targets)}")
-    print(f"Work files in {workdir}")
+    print(f"Work files in {workdir}; {len(groups)} test processes")
     try:
-        install(
-            db_with, [*APPS, ADDON], conf, os.path.join(workdir, "install_with.log")
+        install_both(
+            [
+                (db_with, [*APPS, ADDON], confs[0], f"{workdir}/install_with.log"),
+                (db_without, APPS, confs[0], f"{workdir}/install_without.log"),
+            ]
         )
-        install(db_without, APPS, conf, os.path.join(workdir, "install_without.log"))
+        for copy in dbs_with[1:]:
+            duplicate(db_with, copy, confs[0])
         print(f"Databases installed in {time.monotonic() - start:.0f}s")
         with_addon = run_pytest(
-            db_with,
-            conf,
-            targets,
-            os.path.join(workdir, "with.xml"),
-            os.path.join(workdir, "with.log"),
+            [
+                (
+                    db,
+                    conf,
+                    group,
+                    f"{workdir}/with{job}.xml",
+                    f"{workdir}/with{job}.log",
+                )
+                for job, (db, conf, group) in enumerate(
+                    zip(dbs_with, confs, groups, strict=True)
+                )
+            ],
             addons_dir,
         )
         if not with_addon:
-            sys.exit(f"error: no test ran; see {workdir}/with.log")
+            sys.exit(f"error: no test ran; see {workdir}/with0.log")
         failed_with = sorted(t for t, (o, _m) in with_addon.items() if o == "failed")
         without_addon = {}
         if failed_with:
             without_addon = run_pytest(
-                db_without,
-                conf,
-                failed_with,
-                os.path.join(workdir, "without.xml"),
-                os.path.join(workdir, "without.log"),
+                [
+                    (
+                        db_without,
+                        confs[0],
+                        failed_with,
+                        f"{workdir}/without.xml",
+                        f"{workdir}/without.log",
+                    )
+                ],
                 addons_dir,
             )
     finally:
         if not os.environ.get("QP_SUITES_KEEP_DB"):
-            drop(db_with, conf)
-            drop(db_without, conf)
+            for db in [*dbs_with, db_without]:
+                drop(db, confs[0])
     expected = read_expected()
     regressions, also_without, expected_ok, expected_bad = [], [], [], []
     for test_id in failed_with:
