@@ -181,18 +181,30 @@ class SaleOrder(models.Model):
         with self._quote_version_deferred():
             message = super().message_post(**kwargs)
         if values:
-            pdf = message.attachment_ids.filtered(
-                lambda a: (
-                    a.mimetype == "application/pdf"
-                    or (a.name or "").lower().endswith(".pdf")
-                )
-            ) or message.attachment_ids.filtered(
-                # a test database renders reports as HTML
-                lambda a: self.name in (a.name or "")
+            self._quote_version_create(
+                values,
+                "email",
+                attachment=self._quote_version_document(message.attachment_ids),
             )
-            pdf = pdf.sorted(lambda a: self.name not in (a.name or ""))[:1]
-            self._quote_version_create(values, "email", attachment=pdf)
         return message
+
+    def _message_mail_after_hook(self, mails):
+        # Sending several quotations at once (the composer in mass mail mode,
+        # from the list): Odoo leaves them as they are, but a quotation whose
+        # email carries its document reached the customer, and that document
+        # is kept with its version.
+        res = super()._message_mail_after_hook(mails)
+        for order in self.filtered(lambda o: o.state in QUOTATION_STATES):
+            document = order._quote_version_document(
+                mails.filtered(
+                    lambda m, order=order: (
+                        m.model == order._name and m.res_id == order.id
+                    )
+                ).attachment_ids
+            )
+            if document:
+                order._quote_version_record("email", attachment=document)
+        return res
 
     def _action_confirm(self):
         res = super()._action_confirm()
@@ -218,6 +230,21 @@ class SaleOrder(models.Model):
             yield
         finally:
             deferred -= added
+
+    def _quote_version_document(self, attachments):
+        """The quotation's document among the attachments of its email: a
+        PDF, the one named after the quotation first."""
+        self.ensure_one()
+        pdf = attachments.filtered(
+            lambda a: (
+                a.mimetype == "application/pdf"
+                or (a.name or "").lower().endswith(".pdf")
+            )
+        ) or attachments.filtered(
+            # a test database renders reports as HTML
+            lambda a: self.name in (a.name or "")
+        )
+        return pdf.sorted(lambda a: self.name not in (a.name or ""))[:1]
 
     def _quote_version_lines(self):
         """The lines as the customer sees them, in order, sections and notes
@@ -319,7 +346,9 @@ class SaleOrder(models.Model):
             return last.version
         return values["version"]
 
-    def _quote_version_record(self, channel, notify_identical=True, sent_date=None):
+    def _quote_version_record(
+        self, channel, notify_identical=True, sent_date=None, attachment=None
+    ):
         """Record what the customer receives now by ``channel``, unless it is
         the last version again (then say so on the chatter when
         ``notify_identical``).
@@ -337,7 +366,7 @@ class SaleOrder(models.Model):
                 continue
             order._quote_version_post(values, channel, last)
             versions |= order._quote_version_create(
-                values, channel, sent_date=sent_date
+                values, channel, attachment=attachment, sent_date=sent_date
             )
         return versions
 

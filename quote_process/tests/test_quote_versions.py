@@ -171,6 +171,46 @@ class TestQuoteVersions(QuoteVersionCommon):
         self.assertEqual(order.message_ids[0], email)
         self.assertIn("v1 sent to the customer (Email)", order.message_ids[1].body)
 
+    def test_mass_mail_of_quotations_records_a_version_each(self):
+        """Several quotations sent at once from the list, with the quotation
+        template: each customer got its document, kept with its version."""
+        orders = self._quote() | self._quote()
+        orders[1].order_line[1].product_uom_qty = 2
+        composer = (
+            self.env["mail.compose.message"]
+            .with_user(self.salesman)
+            .with_context(
+                **orders.with_user(self.salesman).action_quotation_send()["context"]
+            )
+            .create({"template_id": self.env.ref("sale.email_template_edi_sale").id})
+        )
+        self.assertEqual(composer.composition_mode, "mass_mail")
+        mails, _messages = composer._action_send_mail()
+        for order in orders:
+            version = order.version_ids
+            self.assertEqual(len(version), 1, order.name)
+            self.assertEqual(version.channel, "email")
+            self.assertEqual(version.version, 1)
+            self.assertIn(order.name, version.attachment_id.name)
+            mail = mails.filtered(lambda m, order=order: m.res_id == order.id)
+            self.assertEqual(version.attachment_id, mail.attachment_ids)
+        self.assertNotEqual(
+            orders[0].version_ids.line_data, orders[1].version_ids.line_data
+        )
+        # the salesperson opens the document kept with the version
+        document = orders[0].version_ids.attachment_id
+        self.assertTrue(document.with_user(self.salesman).datas)
+        # a free email (no document) is no version
+        other = self._quote()
+        composer = (
+            self.env["mail.compose.message"]
+            .with_context(**(other | orders).action_quotation_send()["context"])
+            .create({"subject": "Our new catalogue", "body": "<p>See you</p>"})
+        )
+        composer._action_send_mail()
+        self.assertFalse(other.version_ids)
+        self.assertEqual(len(orders[0].version_ids), 1)
+
     def test_rpc_sending_records_a_version(self):
         order = self._quote()
         order.with_user(self.salesman).write({"state": "sent"})
