@@ -145,24 +145,43 @@ def run_pytest(runs, addons_dir):
     return results
 
 
+def run_jobs(db, groups, label, confs, workdir, addons_dir):
+    """Run each group of tests on its copy of ``db`` (``db``, ``db_1``, ...)."""
+    return run_pytest(
+        [
+            (
+                f"{db}_{job}" if job else db,
+                confs[job],
+                group,
+                f"{workdir}/{label}{job}.xml",
+                f"{workdir}/{label}{job}.log",
+            )
+            for job, group in enumerate(groups)
+        ],
+        addons_dir,
+    )
+
+
 def share_out(targets, addons_dir, jobs):
-    """The test files of targets in at most jobs groups of about the same size."""
-    files = []
+    """The test files of targets (folders, files or test ids) in at most jobs
+    groups of about the same size; the tests of one file stay together."""
+    by_file = {}
     for target in targets:
         path = os.path.join(addons_dir, target)
         if os.path.isdir(path):
             found = glob.glob(os.path.join(path, "**", "test_*.py"), recursive=True)
-            files += [os.path.relpath(f, addons_dir) for f in sorted(found)]
+            for name in sorted(found):
+                by_file.setdefault(os.path.relpath(name, addons_dir), []).append(
+                    os.path.relpath(name, addons_dir)
+                )
         else:
-            files.append(target)
-    groups = [[] for _i in range(max(1, min(jobs, len(files))))]
+            by_file.setdefault(target.split("::")[0], []).append(target)
+    groups = [[] for _i in range(max(1, min(jobs, len(by_file))))]
     sizes = [0] * len(groups)
-    weight = {
-        f: os.path.getsize(os.path.join(addons_dir, f.split("::")[0])) for f in files
-    }
-    for name in sorted(files, key=lambda f: -weight[f]):
+    weight = {f: os.path.getsize(os.path.join(addons_dir, f)) for f in by_file}
+    for name in sorted(by_file, key=lambda f: -weight[f]):
         smallest = sizes.index(min(sizes))
-        groups[smallest].append(name)
+        groups[smallest] += by_file[name]
         sizes[smallest] += weight[name]
     return groups
 
@@ -228,7 +247,7 @@ def main():
     jobs = int(os.environ.get("QP_SUITES_JOBS") or min(4, os.cpu_count() or 1))
     groups = share_out(targets, addons_dir, jobs)
     confs = [write_config(workdir, addons_dir, job) for job in range(len(groups))]
-    dbs_with = [db_with] + [f"{db_with}_{job}" for job in range(1, len(groups))]
+    copies = [f"_{job}" if job else "" for job in range(len(groups))]
     print(f"Odoo {odoo.release.version}, tests of {', '.join(targets)}")
     print(f"Work files in {workdir}; {len(groups)} test processes")
     try:
@@ -238,45 +257,29 @@ def main():
                 (db_without, APPS, confs[0], f"{workdir}/install_without.log"),
             ]
         )
-        for copy in dbs_with[1:]:
-            duplicate(db_with, copy, confs[0])
+        for copy in copies[1:]:
+            duplicate(db_with, db_with + copy, confs[0])
+            duplicate(db_without, db_without + copy, confs[0])
         print(f"Databases installed in {time.monotonic() - start:.0f}s")
-        with_addon = run_pytest(
-            [
-                (
-                    db,
-                    conf,
-                    group,
-                    f"{workdir}/with{job}.xml",
-                    f"{workdir}/with{job}.log",
-                )
-                for job, (db, conf, group) in enumerate(
-                    zip(dbs_with, confs, groups, strict=True)
-                )
-            ],
-            addons_dir,
-        )
+        with_addon = run_jobs(db_with, groups, "with", confs, workdir, addons_dir)
         if not with_addon:
             sys.exit(f"error: no test ran; see {workdir}/with0.log")
         failed_with = sorted(t for t, (o, _m) in with_addon.items() if o == "failed")
         without_addon = {}
         if failed_with:
-            without_addon = run_pytest(
-                [
-                    (
-                        db_without,
-                        confs[0],
-                        failed_with,
-                        f"{workdir}/without.xml",
-                        f"{workdir}/without.log",
-                    )
-                ],
+            without_addon = run_jobs(
+                db_without,
+                share_out(failed_with, addons_dir, len(groups)),
+                "without",
+                confs,
+                workdir,
                 addons_dir,
             )
     finally:
         if not os.environ.get("QP_SUITES_KEEP_DB"):
-            for db in [*dbs_with, db_without]:
-                drop(db, confs[0])
+            for copy in copies:
+                drop(db_with + copy, confs[0])
+                drop(db_without + copy, confs[0])
     expected = read_expected()
     regressions, also_without, expected_ok, expected_bad = [], [], [], []
     for test_id in failed_with:
