@@ -1,5 +1,6 @@
 import hashlib
 
+import psycopg2
 from markupsafe import Markup
 
 from odoo import api, fields, models
@@ -137,6 +138,21 @@ class QuoteVersion(models.Model):
         "UNIQUE(order_id, version)",
         "A quotation has one version of each number.",
     )
+
+    def init(self):
+        # The lines of a large quotation are hundreds of kB of JSON: PostgreSQL's
+        # default compression (pglz) would cost more than the rest of recording
+        # the version. lz4 where the server has it, else no compression.
+        try:
+            with self.env.cr.savepoint(flush=False):
+                self.env.cr.execute(
+                    "ALTER TABLE quote_version ALTER COLUMN line_data "
+                    "SET COMPRESSION lz4"
+                )
+        except psycopg2.Error:
+            self.env.cr.execute(
+                "ALTER TABLE quote_version ALTER COLUMN line_data SET STORAGE EXTERNAL"
+            )
 
     # ------------------------------------------------------------------
     # Computes

@@ -211,6 +211,17 @@ class TestQuoteVersions(QuoteVersionCommon):
         self.assertFalse(other.version_ids)
         self.assertEqual(len(orders[0].version_ids), 1)
 
+    def test_lines_are_stored_without_slow_compression(self):
+        """The lines of a version are stored with lz4, or uncompressed where
+        the server has no lz4: PostgreSQL's default compression of a large
+        quotation would cost more than the rest of the sending's version."""
+        self.env.cr.execute(
+            "SELECT attcompression, attstorage FROM pg_attribute "
+            "WHERE attrelid = 'quote_version'::regclass AND attname = 'line_data'"
+        )
+        compression, storage = self.env.cr.fetchone()
+        self.assertTrue(compression == "l" or storage == "e", (compression, storage))
+
     def test_rpc_sending_records_a_version(self):
         order = self._quote()
         order.with_user(self.salesman).write({"state": "sent"})
