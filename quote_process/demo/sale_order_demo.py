@@ -78,6 +78,13 @@ class SaleOrder(models.Model):
                         + timedelta(days=order.company_id.quote_response_days),
                     }
                 )
+                # the version the customer received is of that day too (demo
+                # history only: nobody changes a version)
+                self.env.cr.execute(
+                    "UPDATE quote_version SET sent_date = %s WHERE order_id = %s",
+                    [sent, order.id],
+                )
+                order.version_ids.invalidate_recordset(["sent_date"])
             if response:
                 order.with_user(order.user_id).write({"customer_response": response})
 

@@ -71,3 +71,16 @@ class TestDemoData(TransactionCase):
                 [("id", "in", self.orders.ids), ("response_deadline_passed", "=", True)]
             )
         )
+
+    def test_versions_dated_when_the_quotes_were_sent(self):
+        """The demo history is consistent: the first version a customer got is
+        of the day the quote was sent, not of the day of installation."""
+        dated = self.orders.filtered(lambda o: o.version_ids and o.quote_sent_date)
+        self.assertGreaterEqual(len(dated), 3)
+        for order in dated:
+            first = order.version_ids.sorted("version")[:1]
+            self.assertLess(
+                abs((first.sent_date - order.quote_sent_date).total_seconds()),
+                3600,
+                order.name,
+            )
