@@ -494,9 +494,7 @@ class QuoteVersion(models.Model):
                 channel=dict(self._fields["channel"]._description_selection(self.env))[
                     new["channel"]
                 ],
-                lines=len(
-                    [line for line in new["line_data"] if not line["display_type"]]
-                ),
+                lines=new["product_line_count"],
                 total=self._money(new["amount_total"], new["currency_id"]),
             )
         return self.env._(
@@ -507,16 +505,16 @@ class QuoteVersion(models.Model):
         )
 
     @api.model
-    def _hash_content(self, values, visible_lines):
+    def _hash_content(self, values, lines_fingerprint):
         """Fingerprint of what the customer sees: the totals and terms of
-        ``values`` and ``visible_lines``, the lines without the engine price
-        and deviation, which are internal."""
+        ``values`` and ``lines_fingerprint``, the one of the lines without the
+        engine price and deviation, which are internal."""
         visible = [
             values["currency_id"],
             values["amount_untaxed"],
             values["amount_total"],
             values["payment_term_id"],
             str(values["validity_date"]),
-            visible_lines,
+            lines_fingerprint,
         ]
         return hashlib.sha256(repr(visible).encode()).hexdigest()

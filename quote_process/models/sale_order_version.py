@@ -7,7 +7,6 @@ from contextlib import contextmanager
 from functools import partial
 
 from markupsafe import Markup
-from psycopg2.extras import Json as PsycopgJson
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
@@ -246,76 +245,71 @@ class SaleOrder(models.Model):
         )
         return pdf.sorted(lambda a: self.name not in (a.name or ""))[:1]
 
-    def _quote_version_lines(self):
-        """The lines as the customer sees them, in order, sections and notes
-        included, with the engine price and deviation of each. Read in one
-        query: a quote may have thousands of lines.
-
-        :return: the lines, and their values the customer sees (without the
-            engine price and deviation) for the fingerprint of the version
-        """
+    def _quote_version_lines_sql(self):
+        """The query of the lines as the customer sees them, in order, sections
+        and notes included, with the engine price and deviation of each: a
+        JSON list built by PostgreSQL, stored as it is by a new version
+        (a quote may have thousands of lines) and read for comparisons."""
         self.ensure_one()
-        Line = self.env["sale.order.line"]
-        Line.flush_model(LINE_COLUMNS)
+        self.env["sale.order.line"].flush_model(LINE_COLUMNS)
         self.env.cr.execute(
             SQL(
-                "SELECT id, display_type, name, product_id, product_uom_qty, "
-                "product_uom_id, price_unit, discount, engine_price_unit, "
-                "deviation_percent, price_subtotal FROM sale_order_line "
-                "WHERE order_id = %s ORDER BY sequence, id",
+                "SELECT array_agg(DISTINCT product_id), "
+                "array_agg(DISTINCT product_uom_id) FROM sale_order_line "
+                "WHERE order_id = %s",
                 self.id,
             )
         )
-        rows = self.env.cr.fetchall()
+        product_ids, uom_ids = self.env.cr.fetchone()
         products = {
-            product.id: product.display_name
+            str(product.id): product.display_name
             for product in self.env["product.product"].browse(
-                {row[3] for row in rows if row[3]}
+                [pid for pid in product_ids or [] if pid]
             )
         }
         units = {
-            uom.id: uom.name
-            for uom in self.env["uom.uom"].browse({row[5] for row in rows if row[5]})
+            str(uom.id): uom.name
+            for uom in self.env["uom.uom"].browse([uid for uid in uom_ids or [] if uid])
         }
-        lines = []
-        for (
-            line_id,
-            display_type,
-            name,
-            product_id,
-            quantity,
-            uom_id,
-            price_unit,
-            discount,
-            engine_price,
-            deviation,
-            subtotal,
-        ) in rows:
-            if display_type:
-                lines.append(
-                    {"id": line_id, "display_type": display_type, "name": name}
-                )
-                continue
-            lines.append(
-                {
-                    "id": line_id,
-                    "display_type": False,
-                    "product_id": product_id,
-                    "product": products.get(product_id, ""),
-                    "name": name,
-                    "quantity": quantity or 0.0,
-                    "uom": units.get(uom_id, ""),
-                    "price_unit": price_unit or 0.0,
-                    "discount": discount or 0.0,
-                    "engine_price_unit": engine_price or 0.0,
-                    "deviation_percent": deviation or 0.0,
-                    "price_subtotal": subtotal or 0.0,
-                }
-            )
-        return lines, [row[:8] + row[10:] for row in rows]
+        return SQL(
+            """
+            SELECT COALESCE(jsonb_agg(
+                CASE WHEN line.display_type IS NOT NULL THEN jsonb_build_object(
+                    'id', line.id,
+                    'display_type', line.display_type,
+                    'name', line.name)
+                ELSE jsonb_build_object(
+                    'id', line.id,
+                    'display_type', false,
+                    'product_id', line.product_id,
+                    'product', COALESCE(%(products)s::jsonb ->> line.product_id::text, ''),
+                    'name', line.name,
+                    'quantity', COALESCE(line.product_uom_qty, 0.0),
+                    'uom', COALESCE(%(units)s::jsonb ->> line.product_uom_id::text, ''),
+                    'price_unit', COALESCE(line.price_unit, 0.0),
+                    'discount', COALESCE(line.discount, 0.0),
+                    'engine_price_unit', COALESCE(line.engine_price_unit, 0.0),
+                    'deviation_percent', COALESCE(line.deviation_percent, 0.0),
+                    'price_subtotal', COALESCE(line.price_subtotal, 0.0))
+                END ORDER BY line.sequence, line.id), '[]'::jsonb)
+            FROM sale_order_line line
+            WHERE line.order_id = %(order_id)s
+            """,
+            products=json_dumps(products),
+            units=json_dumps(units),
+            order_id=self.id,
+        )
+
+    def _quote_version_lines(self):
+        """The lines as a new version would store them (see
+        _quote_version_lines_sql)."""
+        self.env.cr.execute(self._quote_version_lines_sql())
+        return self.env.cr.fetchone()[0]
 
     def _quote_version_values(self):
-        """The values of a version of this quotation as it is now."""
+        """The values of a version of this quotation as it is now, without its
+        lines (stored by _quote_version_create): their fingerprint, and the
+        number of product lines."""
         self.ensure_one()
         values = {
             "order_id": self.id,
@@ -325,9 +319,22 @@ class SaleOrder(models.Model):
             "payment_term_id": self.payment_term_id.id,
             "validity_date": self.validity_date,
         }
-        values["line_data"], visible_lines = self._quote_version_lines()
+        # What the customer sees of the lines (not the engine price and
+        # deviation, which are internal), fingerprinted by PostgreSQL.
+        self.env["sale.order.line"].flush_model(LINE_COLUMNS)
+        self.env.cr.execute(
+            SQL(
+                "SELECT md5(COALESCE(string_agg(ROW(id, display_type, name, "
+                "product_id, product_uom_qty, product_uom_id, price_unit, discount, "
+                "price_subtotal)::text, chr(30) ORDER BY sequence, id), '')), "
+                "count(*) FILTER (WHERE display_type IS NULL) "
+                "FROM sale_order_line WHERE order_id = %s",
+                self.id,
+            )
+        )
+        lines_fingerprint, values["product_line_count"] = self.env.cr.fetchone()
         values["content_hash"] = self.env["quote.version"]._hash_content(
-            values, visible_lines
+            values, lines_fingerprint
         )
         values["version"] = (self.version_ids[:1].version or 0) + 1
         return values
@@ -377,7 +384,7 @@ class SaleOrder(models.Model):
         self.ensure_one()
         self.check_access("read")
         values = dict(values)
-        line_data = values.pop("line_data")
+        values.pop("product_line_count")
         version = (
             self.env["quote.version"]
             .sudo()
@@ -391,12 +398,12 @@ class SaleOrder(models.Model):
                 }
             )
         )
-        # The lines go in with one encoding: through the ORM, thousands of
-        # lines would be encoded and decoded twice, a cost of every sending.
+        # The lines go in as PostgreSQL builds them: through Python, thousands
+        # of lines would be read, encoded and parsed again on every sending.
         self.env.cr.execute(
             SQL(
-                "UPDATE quote_version SET line_data = %s WHERE id = %s",
-                PsycopgJson(line_data, dumps=json_dumps),
+                "UPDATE quote_version SET line_data = (%s) WHERE id = %s",
+                self._quote_version_lines_sql(),
                 version.id,
             )
         )
@@ -406,8 +413,11 @@ class SaleOrder(models.Model):
 
     def _quote_version_post(self, values, channel, last):
         """The chatter line of a new version: what changed since ``last``."""
+        new = {**values, "channel": channel}
+        if last:
+            new["line_data"] = self._quote_version_lines()
         summary = self.env["quote.version"]._summary(
-            {**values, "channel": channel}, last.sudo()._data() if last else None
+            new, last.sudo()._data() if last else None
         )
         self._message_log(body=Markup("<p>%s</p>") % summary)
 
