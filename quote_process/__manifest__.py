@@ -49,6 +49,7 @@ Quote Process turns quoting into a managed process:
         "report/quote_version_templates.xml",
         "report/quote_analysis_views.xml",
         "report/quote_analysis_version_views.xml",
+        "report/quote_analysis_guidance_views.xml",
         "views/quote_process_menus.xml",
     ],
     "demo": [
@@ -60,11 +61,13 @@ Quote Process turns quoting into a managed process:
     "assets": {
         "web.assets_backend": [
             "quote_process/static/src/engine_price_field/*",
+            "quote_process/static/src/price_guidance_field/*",
         ],
         "web.assets_tests": [
             "quote_process/static/tests/tours/quote_engine_price_tour.js",
             "quote_process/static/tests/tours/quote_process_story_tours.js",
             "quote_process/static/tests/tours/quote_version_tour.js",
+            "quote_process/static/tests/tours/quote_price_guidance_tour.js",
         ],
     },
     "pre_init_hook": "pre_init_hook",

@@ -60,6 +60,13 @@ class ResCompany(models.Model):
         "so that installing the addon blocks nothing already sent to customers.",
     )
 
+    quote_guidance_min_sample = fields.Integer(
+        string="Price Guidance From",
+        default=10,
+        help="Decided (won or lost) quotes of the last 365 days needed before a "
+        "quote line shows price guidance for its product or category.",
+    )
+
     @api.constrains(
         "quote_followup_days", "quote_escalation_days", "quote_response_days"
     )
@@ -92,6 +99,19 @@ class ResCompany(models.Model):
                         "0 and 100 percent; you entered %(value)s.",
                         company=company.name,
                         value=company.quote_deviation_tolerance,
+                    )
+                )
+
+    @api.constrains("quote_guidance_min_sample")
+    def _check_quote_guidance_min_sample(self):
+        for company in self:
+            if company.quote_guidance_min_sample < 1:
+                raise ValidationError(
+                    self.env._(
+                        "Price guidance needs at least one decided quote (company "
+                        "%(company)s); you entered %(value)s.",
+                        company=company.name,
+                        value=company.quote_guidance_min_sample,
                     )
                 )
 

@@ -25,3 +25,6 @@ class ResConfigSettings(models.TransientModel):
     quote_approve_preexisting = fields.Boolean(
         related="company_id.quote_approve_preexisting", readonly=False
     )
+    quote_guidance_min_sample = fields.Integer(
+        related="company_id.quote_guidance_min_sample", readonly=False
+    )

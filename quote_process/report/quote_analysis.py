@@ -3,6 +3,16 @@ from odoo import api, fields, models
 from odoo.addons.sale.models.sale_order import SALE_ORDER_STATE
 
 from ..models.crm_lost_reason import LOST_REASON_CATEGORIES
+from ..tools.deviation_band import deviation_band_sql
+
+DEVIATION_BANDS = [
+    ("above", "Above the engine price"),
+    ("tolerance", "At the engine price"),
+    ("below_5", "0–5% below"),
+    ("below_10", "5–10% below"),
+    ("below_20", "10–20% below"),
+    ("below_more", "Over 20% below"),
+]
 
 
 class QuoteAnalysis(models.Model):
@@ -43,6 +53,8 @@ class QuoteAnalysis(models.Model):
             "lost_date",
             "lost_reason_id",
             "max_deviation_percent",
+            "quote_deviation_above",
+            "quote_discount_amount",
             "quote_sent_date",
             "reminder_count",
             "name",
@@ -54,12 +66,15 @@ class QuoteAnalysis(models.Model):
             "user_id",
         ],
         "sale.order.line": [
+            "deviation_percent",
+            "deviation_reason_id",
             "display_type",
             "is_downpayment",
             "order_id",
             "price_subtotal",
             "product_id",
         ],
+        "res.company": ["quote_deviation_tolerance"],
         "res.partner": ["commercial_partner_id"],
         "crm.lost.reason": ["category"],
         "product.product": ["product_tmpl_id"],
@@ -211,6 +226,25 @@ class QuoteAnalysis(models.Model):
         readonly=True,
         help="Follow-up reminders sent to the salesperson for this quotation.",
     )
+    deviation_band = fields.Selection(
+        selection=DEVIATION_BANDS,
+        readonly=True,
+        help="Where the quotation's largest deviation from the engine price lies: "
+        "above it, within the company's tolerance, or up to 5, 10, 20 or more "
+        "percent below it.",
+    )
+    discount_amount = fields.Monetary(
+        string="Discount Given",
+        readonly=True,
+        help="The engine total of the quotation minus what it charges (global "
+        "discounts included), untaxed, in the current company's currency.",
+    )
+    deviation_reason_id = fields.Many2one(
+        comodel_name="quote.deviation.reason",
+        string="Main Deviation Reason",
+        readonly=True,
+        help="The reason given on the line priced furthest below the engine price.",
+    )
 
     # ------------------------------------------------------------------
     # Actions
@@ -234,6 +268,11 @@ class QuoteAnalysis(models.Model):
         return f"CASE COALESCE({value}, 0) WHEN 0 THEN 1.0 ELSE {value} END"
 
     def _select(self):
+        deviation_band = deviation_band_sql(
+            "s.max_deviation_percent",
+            "s.quote_deviation_above",
+            "company.quote_deviation_tolerance",
+        )
         select_ = f"""
             s.id AS id,
             s.id AS order_id,
@@ -267,7 +306,21 @@ class QuoteAnalysis(models.Model):
             EXTRACT(EPOCH FROM s.customer_response_date - s.quote_sent_date)
                 / 86400.0 AS days_to_response,
             s.max_deviation_percent AS max_deviation_percent,
-            COALESCE(s.reminder_count, 0) AS reminder_count"""
+            COALESCE(s.reminder_count, 0) AS reminder_count,
+            {deviation_band} AS deviation_band,
+            COALESCE(s.quote_discount_amount, 0)
+                / {self._case_value_or_one("s.currency_rate")}
+                * {self._case_value_or_one("account_currency_table.rate")}
+                AS discount_amount,
+            (
+                SELECT l.deviation_reason_id
+                  FROM sale_order_line l
+                 WHERE l.order_id = s.id
+                   AND l.deviation_reason_id IS NOT NULL
+                   AND l.deviation_percent < 0
+                 ORDER BY l.deviation_percent, l.id
+                 LIMIT 1
+            ) AS deviation_reason_id"""
         for fname, expression in self._select_additional_fields().items():
             select_ += f""",
             {expression} AS {fname}"""
@@ -291,6 +344,7 @@ class QuoteAnalysis(models.Model):
         return f"""
             sale_order s
             JOIN res_partner partner ON partner.id = s.partner_id
+            JOIN res_company company ON company.id = s.company_id
             LEFT JOIN crm_lost_reason reason ON reason.id = s.lost_reason_id
             LEFT JOIN (
                 SELECT DISTINCT ON (l.order_id) l.order_id, t.categ_id

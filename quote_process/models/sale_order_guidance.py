@@ -1,0 +1,54 @@
+from odoo import api, fields, models
+
+
+class SaleOrder(models.Model):
+    """What a quotation gives away against the engine price: the figures the
+    quote analysis groups by (deviation band, discount given)."""
+
+    _inherit = "sale.order"
+
+    quote_deviation_above = fields.Float(
+        string="Largest Increase vs Engine (%)",
+        compute="_compute_quote_discount",
+        store=True,
+        digits=(16, 2),
+        help="How far above the engine price this quote goes at most, in percent.",
+    )
+    quote_discount_amount = fields.Monetary(
+        string="Discount vs Engine",
+        compute="_compute_quote_discount",
+        store=True,
+        help="The engine total of the engine-priced lines minus what the quote "
+        "charges for them (global discount lines included), untaxed: what the "
+        "quote gives away against the engine price.",
+    )
+
+    @api.depends(
+        "order_line.deviation_percent",
+        "order_line.engine_price_unit",
+        "order_line.price_unit",
+        "order_line.discount",
+        "order_line.product_uom_qty",
+    )
+    def _compute_quote_discount(self):
+        for order in self:
+            engine_lines = order.order_line.filtered(
+                lambda line: line._is_engine_priced()
+            )
+            order.quote_deviation_above = max(
+                [line.deviation_percent for line in engine_lines] + [0.0]
+            )
+            discount = sum(
+                (line.engine_price_unit - line._get_discounted_price())
+                * line.product_uom_qty
+                for line in engine_lines
+            )
+            discount_product = order.company_id.sale_discount_product_id
+            if discount_product:
+                discount -= sum(
+                    line.price_unit * line.product_uom_qty
+                    for line in order.order_line
+                    if line.product_id == discount_product
+                    and not line._is_engine_priced()
+                )
+            order.quote_discount_amount = discount
