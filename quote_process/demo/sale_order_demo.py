@@ -226,4 +226,48 @@ class SaleOrder(models.Model):
             order = quote(partner, lines, days_ago=days, lead=lead)
             send(order, days)
             lose(order, reason, note)
+        # A year of large desk quotes: the price guidance of the open desk
+        # quotes rests on them (small discounts won, the list price lost).
+        partners = [
+            "quote_process.demo_partner_lotus",
+            "quote_process.demo_partner_maple",
+            "quote_process.demo_partner_jade",
+            "quote_process.demo_partner_summit",
+        ]
+        for index, (percent, won) in enumerate(
+            [
+                (0, False),
+                (0, False),
+                (0, True),
+                (0, False),
+                (3, True),
+                (3, True),
+                (4, False),
+                (3, True),
+                (7, True),
+                (8, True),
+                (6, True),
+                (0, True),
+            ]
+        ):
+            days = 330 - 25 * index
+            order = quote(partners[index % 4], [(desk, 2 + index % 3)], days_ago=days)
+            if percent:
+                deviate(
+                    order,
+                    percent,
+                    "quote_process.deviation_reason_volume",
+                    "Desks for a whole floor.",
+                )
+                if percent > 5:
+                    approve(order)
+            send(order, days)
+            if won:
+                order.with_user(salesman).action_confirm()
+            else:
+                lose(
+                    order,
+                    "quote_process.lost_reason_price_higher",
+                    "Bought the desks elsewhere.",
+                )
         return True

@@ -84,3 +84,12 @@ class TestDemoData(TransactionCase):
                 3600,
                 order.name,
             )
+
+    def test_open_desk_quotes_show_price_guidance(self):
+        desk = self.env.ref("product.product_product_8")
+        lines = self.orders.filtered(
+            lambda o: o.state in ("draft", "sent")
+        ).order_line.filtered(lambda line: line.product_id == desk)
+        self.assertTrue(lines)
+        for line in lines:
+            self.assertEqual(line.price_guidance["state"], "ok", line.order_id.name)

@@ -2,7 +2,8 @@ from datetime import timedelta
 
 from odoo import fields
 from odoo.exceptions import ValidationError
-from odoo.tests import Form, tagged
+from odoo.fields import Command
+from odoo.tests import Form, HttpCase, new_test_user, tagged
 
 from .common import QuoteProcessCommon
 
@@ -359,3 +360,69 @@ class TestRuleResults(QuoteProcessCommon):
         lines = self.env["sale.order.line"].search(action["domain"])
         self.assertEqual(len(lines), 4)
         self.assertEqual(lines.engine_rule_ids, rule)
+
+
+@tagged("post_install", "-at_install")
+class TestPriceGuidanceUi(HttpCase):
+    """A history of ten decided quotes of the QP Guidance Desk: three won and
+    four lost at the engine price, three won 8 % below (median won: -4 %)."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.salesman = new_test_user(
+            cls.env,
+            login="qp_guidance_salesman",
+            name="QP Guidance Salesperson",
+            groups="sales_team.group_sale_salesman",
+        )
+        manager = new_test_user(
+            cls.env,
+            login="qp_guidance_manager",
+            name="QP Guidance Manager",
+            groups="sales_team.group_sale_manager",
+        )
+        cls.env["quote.pricing.rule"].search([]).active = False
+        cls.desk = cls.env["product.product"].create(
+            {"name": "QP Guidance Desk", "list_price": 100.0, "taxes_id": False}
+        )
+        customer = cls.env["res.partner"].create(
+            {"name": "QP Guidance Customer", "is_company": True}
+        )
+        reason = cls.env.ref("quote_process.deviation_reason_volume")
+        lost_reason = cls.env.ref("quote_process.lost_reason_price_higher")
+        orders = cls.env["sale.order"].with_user(manager)
+        for price, won in (
+            [(100.0, True)] * 3 + [(100.0, False)] * 4 + [(92.0, True)] * 3
+        ):
+            line = {"product_id": cls.desk.id, "price_unit": price}
+            if price != 100.0:
+                line.update(deviation_reason_id=reason.id, deviation_note="Volume")
+            order = orders.create(
+                {"partner_id": customer.id, "order_line": [Command.create(line)]}
+            )
+            if won:
+                order.action_confirm()
+            else:
+                order.action_quotation_sent()
+                action = order.action_mark_lost()
+                cls.env["quote.lost.wizard"].with_user(manager).with_context(
+                    **action["context"]
+                ).create({"lost_reason_id": lost_reason.id}).action_confirm()
+        cls.quote = (
+            cls.env["sale.order"]
+            .with_user(cls.salesman)
+            .create(
+                {
+                    "partner_id": customer.id,
+                    "order_line": [Command.create({"product_id": cls.desk.id})],
+                }
+            )
+        )
+
+    def test_salesperson_reads_the_guidance(self):
+        self.start_tour(
+            f"/odoo/action-sale.action_quotations_with_onboarding/{self.quote.id}",
+            "quote_process_price_guidance_tour",
+            login=self.salesman.login,
+        )
