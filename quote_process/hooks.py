@@ -15,3 +15,5 @@ def post_init_hook(env):
     env["sale.order"]._quote_followup_init_preexisting()
     # The approval states were stored before the default authorities existed.
     env["sale.order"]._quote_refresh_approval_states(open_only=False)
+    # the quotes decided before installation guide prices from the first day
+    env["quote.guidance.stat"]._refresh()

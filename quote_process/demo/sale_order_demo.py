@@ -270,4 +270,5 @@ class SaleOrder(models.Model):
                     "quote_process.lost_reason_price_higher",
                     "Bought the desks elsewhere.",
                 )
+        self.env["quote.guidance.stat"]._refresh()
         return True

@@ -18,6 +18,7 @@ from . import sale_order_line_engine
 from . import sale_order_line_deviation
 from . import sale_order_line_conflict
 from . import sale_order_line_guidance
+from . import quote_guidance_stat
 from . import ir_actions_report
 from . import crm_lost_reason
 from . import quote_pricing_rule

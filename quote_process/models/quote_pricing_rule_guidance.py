@@ -89,7 +89,7 @@ class SaleOrderLine(models.Model):
     )
 
     def init(self):
-        super().init()
+        res = super().init()
         # finds the lines a rule priced without reading every line's steps
         self.env.cr.execute(
             """
@@ -97,6 +97,7 @@ class SaleOrderLine(models.Model):
                 ON sale_order_line USING gin ((engine_steps -> 'steps') jsonb_path_ops)
             """
         )
+        return res
 
     @api.depends("engine_steps")
     def _compute_engine_rule_ids(self):

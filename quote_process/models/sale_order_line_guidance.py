@@ -1,13 +1,8 @@
-from datetime import timedelta
-
 from odoo import api, fields, models
 from odoo.tools import SQL
 
 from ..tools.deviation_band import BAND_KEYS, deviation_band_sql
 from ..tools.formatting import format_number
-
-# Quotes decided (won or lost) this many days back make the history.
-GUIDANCE_HISTORY_DAYS = 365
 
 
 class SaleOrderLine(models.Model):
@@ -16,7 +11,8 @@ class SaleOrderLine(models.Model):
     From the quotes decided in the last 365 days in the same company, for the
     same product, else for its category: how many were decided, how many won,
     the win rate of each deviation band and the median deviation of the won
-    ones. Statistics only: nobody sees another salesperson's quotes through it.
+    ones, read from the statistics the daily job counts (quote.guidance.stat).
+    Statistics only: nobody sees another salesperson's quotes through it.
     """
 
     _inherit = "sale.order.line"
@@ -166,144 +162,120 @@ class SaleOrderLine(models.Model):
 
     @api.model
     def _quote_guidance_pick(self, min_sample, *scopes):
-        """The first scope with enough decided quotes, the customers sharing a
-        tag first."""
+        """The first scope with enough decided quotes: of the customers sharing
+        the tag with the most of them, else of all customers."""
         for scope, samples in scopes:
-            for narrowed in (True, False):
-                stats = (samples or {}).get(narrowed)
-                if stats and stats["decided"] >= min_sample:
-                    return dict(
-                        stats,
-                        scope=scope,
-                        narrowed_by_tags=narrowed,
-                        min_sample=min_sample,
-                    )
+            if not samples:
+                continue
+            by_tag = [
+                sample
+                for sample in samples["tags"].values()
+                if sample["decided"] >= min_sample
+            ]
+            narrowed = max(by_tag, key=lambda sample: sample["decided"], default=None)
+            stats = narrowed or samples.get("all")
+            if stats and stats["decided"] >= min_sample:
+                return dict(
+                    stats,
+                    scope=scope,
+                    narrowed_by_tags=bool(narrowed),
+                    min_sample=min_sample,
+                )
         return None
 
     @api.model
     def _quote_guidance_stats(self, company, tags, scope, keys):
         """The decided quotes of ``company`` for each product (or category) of
-        ``keys``, in one query: ``{key: {narrowed: stats}}`` where ``narrowed``
-        is True for the quotes of customers sharing one of ``tags`` (only when
-        ``tags`` is set) and False for all.
-
-        A quote counts once per product (or category): its deviation there is
-        that of its lines of it, weighted by their engine amount.
+        ``keys``, from the guidance statistics, in one query:
+        ``{key: {"all": stats, "tags": {tag_id: stats}}}``, the ``tags`` ones
+        for the customers having each of ``tags``.
         """
         if not keys:
             return {}
-        if scope == "product":
-            key_sql = SQL("l.product_id")
-            join_sql = SQL("")
-        else:
-            key_sql = SQL("t.categ_id")
-            join_sql = SQL(
-                """JOIN product_product p ON p.id = l.product_id
-                   JOIN product_template t ON t.id = p.product_tmpl_id"""
-            )
-        if tags:
-            tagged_sql = SQL(
-                """EXISTS (
-                    SELECT 1
-                      FROM res_partner customer
-                      JOIN res_partner_res_partner_category_rel rel
-                        ON rel.partner_id = customer.commercial_partner_id
-                     WHERE customer.id = s.partner_id
-                       AND rel.category_id = ANY(%s)
-                )""",
-                tags.ids,
-            )
-        else:
-            tagged_sql = SQL("FALSE")
-        since = fields.Date.context_today(self) - timedelta(days=GUIDANCE_HISTORY_DAYS)
         band_sql = SQL(
             deviation_band_sql(
-                "-f.deviation",
-                "f.deviation",
+                "-h.deviation",
+                "h.deviation",
                 repr(float(company.quote_deviation_tolerance)),
             )
         )
-        self.env["sale.order.line"].flush_model(
-            [
-                "order_id",
-                "product_id",
-                "display_type",
-                "deviation_percent",
-                "engine_price_unit",
-                "product_uom_qty",
-            ]
-        )
-        self.env["sale.order"].flush_model(
-            ["company_id", "partner_id", "quote_outcome", "lost_date", "date_order"]
-        )
+        self.env["quote.guidance.stat"].flush_model()
         self.env.cr.execute(
             SQL(
                 """
-                WITH facts AS (
-                    SELECT %(key)s AS key,
-                           s.quote_outcome = 'won' AS won,
-                           %(tagged)s AS tagged,
-                           SUM(l.deviation_percent * l.engine_price_unit
-                               * l.product_uom_qty)
-                             / NULLIF(SUM(l.engine_price_unit * l.product_uom_qty), 0)
-                             AS deviation
-                      FROM sale_order_line l
-                      JOIN sale_order s ON s.id = l.order_id
-                      %(join)s
-                     WHERE %(key)s = ANY(%(keys)s)
-                       AND s.company_id = %(company)s
-                       AND s.quote_outcome IN ('won', 'lost')
-                       AND COALESCE(s.lost_date, s.date_order::date) >= %(since)s
-                       AND l.display_type IS NULL
-                       AND l.engine_price_unit > 0
-                       AND l.product_uom_qty > 0
-                     GROUP BY 1, 2, 3, s.id
-                ), banded AS (
-                    SELECT f.key, f.won, f.tagged, f.deviation, %(band)s AS band
-                      FROM facts f
-                     WHERE f.deviation IS NOT NULL
+                WITH h AS (
+                    SELECT res_id AS key, COALESCE(tag_id, 0) AS tag_id,
+                           deviation, decided, won
+                      FROM quote_guidance_stat
+                     WHERE company_id = %(company)s
+                       AND scope = %(scope)s
+                       AND res_id = ANY(%(keys)s)
+                       AND (tag_id IS NULL OR tag_id = ANY(%(tags)s))
+                ), won AS (
+                    SELECT key, tag_id, deviation,
+                           SUM(won) OVER (PARTITION BY key, tag_id ORDER BY deviation)
+                               AS position,
+                           SUM(won) OVER (PARTITION BY key, tag_id) AS total
+                      FROM h
+                     WHERE won > 0
+                ), median AS (
+                    -- the middle won quote, or the mean of the two middle ones
+                    SELECT key, tag_id,
+                           (MIN(deviation) FILTER (WHERE position >= (total + 1) / 2)
+                            + MIN(deviation) FILTER (WHERE position >= total / 2 + 1)
+                           ) / 2 AS median
+                      FROM won
+                     GROUP BY key, tag_id
                 )
-                SELECT key,
-                       CASE WHEN GROUPING(tagged) = 0 THEN tagged END AS narrowed,
-                       CASE WHEN GROUPING(band) = 0 THEN band END AS band,
-                       COUNT(*) AS decided,
-                       COUNT(*) FILTER (WHERE won) AS won,
-                       PERCENTILE_CONT(0.5) WITHIN GROUP (ORDER BY deviation)
-                           FILTER (WHERE won) AS median_won_deviation
-                  FROM banded
-                 GROUP BY GROUPING SETS (
-                     (key), (key, band), (key, tagged), (key, tagged, band)
-                 )
+                SELECT h.key, h.tag_id, %(band)s AS band,
+                       SUM(h.decided), SUM(h.won), NULL
+                  FROM h
+                 GROUP BY 1, 2, 3
+                UNION ALL
+                SELECT h.key, h.tag_id, NULL, SUM(h.decided), SUM(h.won),
+                       MIN(median.median)
+                  FROM h
+                  LEFT JOIN median ON median.key = h.key AND median.tag_id = h.tag_id
+                 GROUP BY 1, 2
                 """,
-                key=key_sql,
-                tagged=tagged_sql,
-                join=join_sql,
-                keys=list(keys),
                 company=company.id,
-                since=since,
+                scope=scope,
+                keys=list(keys),
+                tags=tags.ids,
                 band=band_sql,
             )
         )
         stats = {}
-        for key, narrowed, band, decided, won, median in self.env.cr.fetchall():
-            if narrowed is False:
-                continue  # customers sharing no tag: only in the whole sample
-            sample = stats.setdefault(key, {}).setdefault(
-                bool(narrowed), {"decided": 0, "won": 0, "bands": {}}
-            )
-            if band is None:
-                sample.update(
-                    decided=decided,
-                    won=won,
-                    median_won_deviation=round(median, 2)
-                    if median is not None
-                    else None,
+        for key, tag_id, band, decided, won, median in self.env.cr.fetchall():
+            samples = stats.setdefault(key, {"all": None, "tags": {}})
+            if tag_id:
+                sample = samples["tags"].setdefault(
+                    tag_id, {"decided": 0, "won": 0, "bands": {}}
                 )
             else:
-                sample["bands"][band] = {"band": band, "decided": decided, "won": won}
+                if samples["all"] is None:
+                    samples["all"] = {"decided": 0, "won": 0, "bands": {}}
+                sample = samples["all"]
+            if band is None:
+                sample.update(
+                    decided=int(decided),
+                    won=int(won),
+                    median_won_deviation=(
+                        round(float(median), 2) if median is not None else None
+                    ),
+                )
+            else:
+                sample["bands"][band] = {
+                    "band": band,
+                    "decided": int(decided),
+                    "won": int(won),
+                }
         for samples in stats.values():
-            for sample in samples.values():
-                sample["bands"] = [
-                    sample["bands"][key] for key in BAND_KEYS if key in sample["bands"]
-                ]
+            for sample in [samples["all"], *samples["tags"].values()]:
+                if sample:
+                    sample["bands"] = [
+                        sample["bands"][key]
+                        for key in BAND_KEYS
+                        if key in sample["bands"]
+                    ]
         return stats

@@ -89,6 +89,7 @@ class TestPriceGuidance(QuoteProcessCommon):
                 "order_line": [(0, 0, {"product_id": cls.desk.id})],
             }
         ).action_confirm()
+        cls.env["quote.guidance.stat"]._refresh()
 
     @classmethod
     def manager_quote(cls, price, product=None, partner=None):
@@ -409,6 +410,7 @@ class TestPriceGuidanceUi(HttpCase):
                 cls.env["quote.lost.wizard"].with_user(manager).with_context(
                     **action["context"]
                 ).create({"lost_reason_id": lost_reason.id}).action_confirm()
+        cls.env["quote.guidance.stat"]._refresh()
         cls.quote = (
             cls.env["sale.order"]
             .with_user(cls.salesman)

@@ -24,6 +24,7 @@ ACCESS_MATRIX = {
     "quote.promise": ("", "crw", "crw", "crwd", ""),
     "quote.version": ("", "r", "r", "r", ""),
     "quote.version.compare": ("", "crw", "crw", "crw", None),
+    "quote.guidance.stat": ("", "", "", "r", ""),
 }
 
 OPERATIONS = {"c": "create", "r": "read", "w": "write", "d": "unlink"}
@@ -106,6 +107,17 @@ class TestSecurityMatrix(QuoteProcessCommon):
                     "order_id": self.quote.id,
                     "version_from_id": version.id,
                     "version_to_id": version.id,
+                }
+            )
+        if model == "quote.guidance.stat":
+            return env[model].create(
+                {
+                    "company_id": self.company.id,
+                    "scope": "product",
+                    "res_id": self.product.id,
+                    "deviation": -2.0,
+                    "decided": 3,
+                    "won": 1,
                 }
             )
         raise AssertionError(f"no record factory for {model}")
