@@ -128,6 +128,9 @@ class ResCompany(models.Model):
         res = super().write(vals)
         if {"quote_deviation_tolerance", "quote_approve_preexisting"} & set(vals):
             self.env["sale.order"]._quote_refresh_approval_states(self)
+        if "quote_deviation_tolerance" in vals:
+            # the tolerance moves quotes between the bands of the guidance
+            self.env["quote.guidance.stat"]._refresh(self)
         return res
 
     def _quote_create_default_authorities(self):

@@ -1,7 +1,7 @@
 from odoo import api, fields, models
 from odoo.tools import SQL
 
-from ..tools.deviation_band import BAND_KEYS, deviation_band_sql
+from ..tools.deviation_band import BAND_KEYS, DEVIATION_BANDS
 from ..tools.formatting import format_number
 
 
@@ -33,33 +33,63 @@ class SaleOrderLine(models.Model):
     )
     @api.depends_context("lang")
     def _compute_price_guidance(self):
-        guidance_by_line = self._get_price_guidance()
+        lines = self._quote_guidance_lines()
+        guidance_by_line = lines._quote_guidance_compute()
+        texts = self._quote_guidance_texts()
         for line in self:
-            line.price_guidance = line._get_price_guidance_display(
-                guidance_by_line.get(line.id)
-            )
+            if line in lines:
+                line.price_guidance = line._get_price_guidance_display(
+                    guidance_by_line[line.id], texts
+                )
+            else:
+                line.price_guidance = False
 
-    def _get_price_guidance_display(self, guidance):
-        """What the guidance widget shows, in the reader's language: False for
-        lines the engine does not price."""
+    @api.model
+    def _quote_guidance_texts(self):
+        """The words of the guidance in the reader's language, translated once
+        for a batch of lines."""
+        _ = self.env._
+        numbers = {}
+
+        def number(value):
+            if value not in numbers:
+                numbers[value] = format_number(self.env, value, signed=True)
+            return numbers[value]
+
+        return {
+            "number": number,
+            "bands": dict(DEVIATION_BANDS)
+            | dict(
+                self.env["quote.guidance.stat"]
+                ._fields["band"]
+                ._description_selection(self.env)
+            ),
+            "too_little": _(
+                "Too little history: fewer than %(count)s quotes of this product "
+                "or its category decided in the last 365 days."
+            ),
+            "won_of": _("won %(won)s of %(decided)s"),
+            "band_won": _("%(band)s %(rate)s won"),
+            "rate_won": _("%(rate)s won"),
+            "median": _("median won %(median)s"),
+            "none_won": _("none won"),
+            "product": _("Quotes of this product"),
+            "category": _("Quotes of the category %(category)s"),
+            "narrowed": _("Only customers sharing a tag with this one."),
+        }
+
+    def _get_price_guidance_display(self, guidance, texts=None):
+        """What the guidance widget shows of ``guidance``, in the reader's
+        language."""
         self.ensure_one()
-        if not (self.product_id and self._is_engine_priced()):
-            return False
-        company = self.order_id.company_id or self.env.company
+        texts = texts or self._quote_guidance_texts()
         if not guidance:
+            company = self.order_id.company_id or self.env.company
             return {
                 "state": "too_little",
-                "summary": self.env._(
-                    "Too little history: fewer than %(count)s quotes of this product "
-                    "or its category decided in the last 365 days.",
-                    count=company.quote_guidance_min_sample,
-                ),
+                "summary": texts["too_little"]
+                % {"count": company.quote_guidance_min_sample},
             }
-        labels = dict(
-            self.env["quote.analysis"]
-            ._fields["deviation_band"]
-            ._description_selection(self.env)
-        )
 
         def percent(won, decided):
             return f"{round(100.0 * won / decided)}%"
@@ -67,7 +97,7 @@ class SaleOrderLine(models.Model):
         bands = [
             {
                 "band": band["band"],
-                "label": labels[band["band"]],
+                "label": texts["bands"][band["band"]],
                 "decided": band["decided"],
                 "won": band["won"],
                 "rate": percent(band["won"], band["decided"]),
@@ -76,40 +106,31 @@ class SaleOrderLine(models.Model):
         ]
         median = guidance["median_won_deviation"]
         median_text = (
-            format_number(self.env, round(median, 1), signed=True) + "%"
+            texts["number"](round(median, 1)) + "%"
             if median is not None
-            else self.env._("none won")
+            else texts["none_won"]
         )
         parts = [
-            self.env._(
-                "won %(won)s of %(decided)s",
-                won=guidance["won"],
-                decided=guidance["decided"],
-            )
+            texts["won_of"] % {"won": guidance["won"], "decided": guidance["decided"]},
+            *(
+                texts["band_won"] % {"band": band["label"], "rate": band["rate"]}
+                for band in bands
+            ),
+            texts["median"] % {"median": median_text},
         ]
-        parts += [
-            self.env._("%(band)s %(rate)s won", band=band["label"], rate=band["rate"])
-            for band in bands
-        ]
-        parts.append(self.env._("median won %(median)s", median=median_text))
         if guidance["scope"] == "product":
-            scope = self.env._(
-                "Quotes of %(product)s", product=self.product_id.display_name
-            )
+            scope = texts["product"]
         else:
-            scope = self.env._(
-                "Quotes of the category %(category)s",
-                category=self.product_id.categ_id.display_name,
-            )
+            scope = texts["category"] % {
+                "category": self.product_id.categ_id.display_name
+            }
         return {
             "state": "ok",
             "summary": " · ".join(parts),
-            "short": self.env._(
-                "%(rate)s won", rate=percent(guidance["won"], guidance["decided"])
-            ),
+            "short": texts["rate_won"]
+            % {"rate": percent(guidance["won"], guidance["decided"])},
             "scope": scope,
-            "narrowed": guidance["narrowed_by_tags"]
-            and self.env._("Only customers sharing a tag with this one."),
+            "narrowed": guidance["narrowed_by_tags"] and texts["narrowed"],
             "decided": guidance["decided"],
             "won": guidance["won"],
             "median": median_text,
@@ -125,25 +146,35 @@ class SaleOrderLine(models.Model):
         batch (two per company and customer tags, whatever the number of lines).
 
         :return: ``{line_id: guidance}``, guidance ``None`` when too little
-            history stands behind it, else a dict: ``scope`` (``product`` or
-            ``category``), ``decided``, ``won``, ``median_won_deviation``
-            (percent, negative = below the engine price), ``bands`` (a list of
+            history stands behind it (or the engine does not price the line),
+            else a dict: ``scope`` (``product`` or ``category``), ``decided``,
+            ``won``, ``median_won_deviation`` (percent, negative = below the
+            engine price, None when none won), ``bands`` (a list of
             ``{"band": key, "decided": n, "won": n}`` in the order of
             ``quote.analysis.deviation_band``, bands without quotes left out),
-            ``narrowed_by_tags`` (the sample holds only customers sharing a tag
-            with this one's) and ``min_sample``.
+            ``narrowed_by_tags`` (the sample holds only the customers sharing a
+            tag with this one) and ``min_sample``.
         """
-        result = {line.id: None for line in self}
-        lines = self.filtered(
+        result = dict.fromkeys(self.ids)
+        result.update(self._quote_guidance_lines()._quote_guidance_compute())
+        return result
+
+    def _quote_guidance_lines(self):
+        """The lines that get guidance: those the engine prices."""
+        return self.filtered(
             lambda line: line.order_id and line.product_id and line._is_engine_priced()
         )
-        groups = lines.grouped(
-            lambda line: (
-                line.order_id.company_id,
-                line.order_id.partner_id.commercial_partner_id.category_id,
-            )
-        )
-        for (company, tags), group in groups.items():
+
+    def _quote_guidance_compute(self):
+        result = {}
+        for order in self.order_id:
+            company = order.company_id
+            tags = order.partner_id.commercial_partner_id.category_id
+            result.setdefault((company, tags), self.browse())
+            result[(company, tags)] |= order.order_line
+        guidance = {}
+        for (company, tags), order_lines in result.items():
+            group = order_lines & self
             min_sample = company.quote_guidance_min_sample
             products = group.product_id
             by_product = self._quote_guidance_stats(
@@ -153,12 +184,13 @@ class SaleOrderLine(models.Model):
                 company, tags, "category", products.categ_id.ids
             )
             for line in group:
-                result[line.id] = self._quote_guidance_pick(
+                product = line.product_id
+                guidance[line.id] = self._quote_guidance_pick(
                     min_sample,
-                    ("product", by_product.get(line.product_id.id)),
-                    ("category", by_category.get(line.product_id.categ_id.id)),
+                    ("product", by_product.get(product.id)),
+                    ("category", by_category.get(product.categ_id.id)),
                 )
-        return result
+        return guidance
 
     @api.model
     def _quote_guidance_pick(self, min_sample, *scopes):
@@ -173,7 +205,7 @@ class SaleOrderLine(models.Model):
                 if sample["decided"] >= min_sample
             ]
             narrowed = max(by_tag, key=lambda sample: sample["decided"], default=None)
-            stats = narrowed or samples.get("all")
+            stats = narrowed or samples["all"]
             if stats and stats["decided"] >= min_sample:
                 return dict(
                     stats,
@@ -192,84 +224,40 @@ class SaleOrderLine(models.Model):
         """
         if not keys:
             return {}
-        band_sql = SQL(
-            deviation_band_sql(
-                "-h.deviation",
-                "h.deviation",
-                repr(float(company.quote_deviation_tolerance)),
-            )
-        )
         self.env["quote.guidance.stat"].flush_model()
         self.env.cr.execute(
             SQL(
                 """
-                WITH h AS (
-                    SELECT res_id AS key, COALESCE(tag_id, 0) AS tag_id,
-                           deviation, decided, won
-                      FROM quote_guidance_stat
-                     WHERE company_id = %(company)s
-                       AND scope = %(scope)s
-                       AND res_id = ANY(%(keys)s)
-                       AND (tag_id IS NULL OR tag_id = ANY(%(tags)s))
-                ), won AS (
-                    SELECT key, tag_id, deviation,
-                           SUM(won) OVER (PARTITION BY key, tag_id ORDER BY deviation)
-                               AS position,
-                           SUM(won) OVER (PARTITION BY key, tag_id) AS total
-                      FROM h
-                     WHERE won > 0
-                ), median AS (
-                    -- the middle won quote, or the mean of the two middle ones
-                    SELECT key, tag_id,
-                           (MIN(deviation) FILTER (WHERE position >= (total + 1) / 2)
-                            + MIN(deviation) FILTER (WHERE position >= total / 2 + 1)
-                           ) / 2 AS median
-                      FROM won
-                     GROUP BY key, tag_id
-                )
-                SELECT h.key, h.tag_id, %(band)s AS band,
-                       SUM(h.decided), SUM(h.won), NULL
-                  FROM h
-                 GROUP BY 1, 2, 3
-                UNION ALL
-                SELECT h.key, h.tag_id, NULL, SUM(h.decided), SUM(h.won),
-                       MIN(median.median)
-                  FROM h
-                  LEFT JOIN median ON median.key = h.key AND median.tag_id = h.tag_id
-                 GROUP BY 1, 2
+                SELECT res_id, tag_id, band, decided, won, median_won_deviation
+                  FROM quote_guidance_stat
+                 WHERE company_id = %(company)s
+                   AND scope = %(scope)s
+                   AND res_id = ANY(%(keys)s)
+                   AND (tag_id IS NULL OR tag_id = ANY(%(tags)s))
                 """,
                 company=company.id,
                 scope=scope,
                 keys=list(keys),
                 tags=tags.ids,
-                band=band_sql,
             )
         )
         stats = {}
         for key, tag_id, band, decided, won, median in self.env.cr.fetchall():
             samples = stats.setdefault(key, {"all": None, "tags": {}})
             if tag_id:
-                sample = samples["tags"].setdefault(
-                    tag_id, {"decided": 0, "won": 0, "bands": {}}
-                )
+                sample = samples["tags"].setdefault(tag_id, {"bands": {}})
             else:
-                if samples["all"] is None:
-                    samples["all"] = {"decided": 0, "won": 0, "bands": {}}
-                sample = samples["all"]
-            if band is None:
+                sample = samples["all"] = samples["all"] or {"bands": {}}
+            if band:
+                sample["bands"][band] = {"band": band, "decided": decided, "won": won}
+            else:
                 sample.update(
-                    decided=int(decided),
-                    won=int(won),
+                    decided=decided,
+                    won=won,
                     median_won_deviation=(
                         round(float(median), 2) if median is not None else None
                     ),
                 )
-            else:
-                sample["bands"][band] = {
-                    "band": band,
-                    "decided": int(decided),
-                    "won": int(won),
-                }
         for samples in stats.values():
             for sample in [samples["all"], *samples["tags"].values()]:
                 if sample:

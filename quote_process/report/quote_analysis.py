@@ -3,16 +3,7 @@ from odoo import api, fields, models
 from odoo.addons.sale.models.sale_order import SALE_ORDER_STATE
 
 from ..models.crm_lost_reason import LOST_REASON_CATEGORIES
-from ..tools.deviation_band import deviation_band_sql
-
-DEVIATION_BANDS = [
-    ("above", "Above the engine price"),
-    ("tolerance", "At the engine price"),
-    ("below_5", "0–5% below"),
-    ("below_10", "5–10% below"),
-    ("below_20", "10–20% below"),
-    ("below_more", "Over 20% below"),
-]
+from ..tools.deviation_band import DEVIATION_BANDS, deviation_band_sql
 
 
 class QuoteAnalysis(models.Model):

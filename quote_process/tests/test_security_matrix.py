@@ -115,7 +115,7 @@ class TestSecurityMatrix(QuoteProcessCommon):
                     "company_id": self.company.id,
                     "scope": "product",
                     "res_id": self.product.id,
-                    "deviation": -2.0,
+                    "band": "below_5",
                     "decided": 3,
                     "won": 1,
                 }

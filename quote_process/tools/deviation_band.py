@@ -11,7 +11,16 @@ BELOW_BANDS = [
     ("below_10", 10),
     ("below_20", 20),
 ]
-BAND_KEYS = ["above", "tolerance", *(key for key, _limit in BELOW_BANDS), "below_more"]
+# the bands in their order, with their labels (fields' selections, translated)
+DEVIATION_BANDS = [
+    ("above", "Above the engine price"),
+    ("tolerance", "At the engine price"),
+    ("below_5", "0–5% below"),
+    ("below_10", "5–10% below"),
+    ("below_20", "10–20% below"),
+    ("below_more", "Over 20% below"),
+]
+BAND_KEYS = [key for key, _label in DEVIATION_BANDS]
 
 
 def deviation_band_sql(below, above, tolerance):
