@@ -1,9 +1,10 @@
 from odoo import api, fields, models
+from odoo.tools import SQL
 
 from odoo.addons.sale.models.sale_order import SALE_ORDER_STATE
 
 from ..models.crm_lost_reason import LOST_REASON_CATEGORIES
-from ..tools.deviation_band import DEVIATION_BANDS, deviation_band_sql
+from ..tools.deviation_band import BAND_KEYS, DEVIATION_BANDS, deviation_band_sql
 
 
 class QuoteAnalysis(models.Model):
@@ -254,6 +255,31 @@ class QuoteAnalysis(models.Model):
     # ------------------------------------------------------------------
     # SQL
     # ------------------------------------------------------------------
+
+    def _read_group_orderby(self, order, groupby_terms, query):
+        """The deviation bands in their order (above the engine price first,
+        over 20 % below last), not in the alphabetical order of their keys."""
+        parts = [part.strip() for part in (order or ",".join(groupby_terms)).split(",")]
+        if "deviation_band" not in groupby_terms or not any(
+            part.split()[0] == "deviation_band" for part in parts if part
+        ):
+            return super()._read_group_orderby(order, groupby_terms, query)
+        terms = []
+        for part in filter(None, parts):
+            term, *options = part.split()
+            if term == "deviation_band":
+                descending = options and options[0].upper() == "DESC"
+                terms.append(
+                    SQL(
+                        "array_position(%s::text[], %s::text) %s",
+                        BAND_KEYS,
+                        groupby_terms[term],
+                        SQL("DESC" if descending else "ASC"),
+                    )
+                )
+            else:
+                terms.append(super()._read_group_orderby(part, groupby_terms, query))
+        return SQL(", ").join(terms)
 
     def _case_value_or_one(self, value):
         return f"CASE COALESCE({value}, 0) WHEN 0 THEN 1.0 ELSE {value} END"

@@ -259,6 +259,24 @@ class TestPriceGuidance(QuoteProcessCommon):
         self.assertEqual(len(result), 20)
         self.assertTrue(all(g and g["scope"] == "category" for g in result.values()))
 
+    def test_history_counted_by_the_daily_job(self):
+        """Quotes decided today guide prices once the daily job counted them."""
+        for _index in range(10):
+            order = self.manager_quote(100.0, product=self.lamp)
+            order.with_user(self.sales_manager).action_confirm()
+        self.assertIsNone(self.guidance(self.lamp))
+        cron = self.env.ref("quote_process.ir_cron_refresh_price_guidance")
+        self.assertTrue(cron.active)
+        self.assertEqual((cron.interval_number, cron.interval_type), (1, "days"))
+        self.assertEqual(cron.code.strip(), "model._cron_refresh()")
+        self.env[cron.model_id.model]._cron_refresh()
+        guidance = self.guidance(self.lamp)
+        self.assertEqual(guidance["scope"], "product")
+        self.assertEqual((guidance["decided"], guidance["won"]), (10, 10))
+        self.assertEqual(
+            guidance["bands"], [{"band": "tolerance", "decided": 10, "won": 10}]
+        )
+
     def test_minimum_sample_is_positive(self):
         with self.assertRaises(ValidationError):
             self.company.quote_guidance_min_sample = 0
@@ -295,6 +313,17 @@ class TestDeviationBands(QuoteProcessCommon):
                 row = self.quote(price, discount)
                 self.assertEqual(row.deviation_band, band)
                 self.assertAlmostEqual(row.discount_amount, given, places=2)
+
+    def test_groups_in_band_order(self):
+        for price in (80.0, 103.0, 95.0):
+            self.quote(price)
+        groups = self.env["quote.analysis"].formatted_read_group(
+            [("partner_id", "=", self.customer.id)], ["deviation_band"], ["__count"]
+        )
+        self.assertEqual(
+            [group["deviation_band"] for group in groups],
+            ["above", "below_5", "below_20"],
+        )
 
     def test_main_deviation_reason_is_the_furthest_below(self):
         volume = self.env.ref("quote_process.deviation_reason_volume")
