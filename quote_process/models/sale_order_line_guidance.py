@@ -94,14 +94,14 @@ class SaleOrderLine(models.Model):
         def percent(won, decided):
             return f"{round(100.0 * won / decided)}%"
 
+        # rows of the popover: label, decided, won, win rate
         bands = [
-            {
-                "band": band["band"],
-                "label": texts["bands"][band["band"]],
-                "decided": band["decided"],
-                "won": band["won"],
-                "rate": percent(band["won"], band["decided"]),
-            }
+            [
+                texts["bands"][band["band"]],
+                band["decided"],
+                band["won"],
+                percent(band["won"], band["decided"]),
+            ]
             for band in guidance["bands"]
         ]
         median = guidance["median_won_deviation"]
@@ -113,8 +113,8 @@ class SaleOrderLine(models.Model):
         parts = [
             texts["won_of"] % {"won": guidance["won"], "decided": guidance["decided"]},
             *(
-                texts["band_won"] % {"band": band["label"], "rate": band["rate"]}
-                for band in bands
+                texts["band_won"] % {"band": label, "rate": rate}
+                for label, _decided, _won, rate in bands
             ),
             texts["median"] % {"median": median_text},
         ]
@@ -131,9 +131,6 @@ class SaleOrderLine(models.Model):
             % {"rate": percent(guidance["won"], guidance["decided"])},
             "scope": scope,
             "narrowed": guidance["narrowed_by_tags"] and texts["narrowed"],
-            "decided": guidance["decided"],
-            "won": guidance["won"],
-            "median": median_text,
             "bands": bands,
         }
 
@@ -160,9 +157,12 @@ class SaleOrderLine(models.Model):
         return result
 
     def _quote_guidance_lines(self):
-        """The lines that get guidance: those the engine prices."""
+        """The lines that get guidance: those the engine prices (it gives the
+        others no engine price)."""
         return self.filtered(
-            lambda line: line.order_id and line.product_id and line._is_engine_priced()
+            lambda line: (
+                line.engine_price_unit > 0 and line.product_id and line.order_id
+            )
         )
 
     def _quote_guidance_compute(self):
