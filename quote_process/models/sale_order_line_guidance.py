@@ -1,4 +1,5 @@
-from odoo import api, fields, models
+from odoo import api, models
+from odoo.exceptions import AccessError
 from odoo.tools import SQL
 
 from ..tools.deviation_band import BAND_KEYS, DEVIATION_BANDS
@@ -13,36 +14,74 @@ class SaleOrderLine(models.Model):
     the win rate of each deviation band and the median deviation of the won
     ones, read from the statistics the daily job counts (quote.guidance.stat).
     Statistics only: nobody sees another salesperson's quotes through it.
+
+    The web client's guidance widget asks for it once the lines are shown, in
+    one call for all of them (get_price_guidance_display): opening, saving or
+    changing a quote costs nothing more.
     """
 
     _inherit = "sale.order.line"
 
-    price_guidance = fields.Json(
-        string="Price Guidance",
-        compute="_compute_price_guidance",
-        help="How quotes of this product (else its category) decided in the last "
-        "365 days fared by their price against the engine's.",
-    )
+    @api.model
+    def get_price_guidance_display(self, requests):
+        """What the guidance widget of quote lines shows, for a batch of lines
+        of the web client, saved or not.
 
-    @api.depends(
-        "product_id",
-        "display_type",
-        "engine_price_unit",
-        "order_id.company_id",
-        "order_id.partner_id",
-    )
-    @api.depends_context("lang")
-    def _compute_price_guidance(self):
-        lines = self._quote_guidance_lines()
-        guidance_by_line = lines._quote_guidance_compute()
+        :param requests: a list of ``[product_id, partner_id, company_id]``,
+            one per line (the quote's customer and company)
+        :return: a list, in the same order, of False (no product) or a dict:
+            ``state`` (``ok`` or ``too_little``), ``summary``, ``short``,
+            ``scope``, ``narrowed`` and ``bands`` (rows of label, decided, won,
+            win rate)
+        """
         texts = self._quote_guidance_texts()
-        for line in self:
-            if line in lines:
-                line.price_guidance = line._get_price_guidance_display(
-                    guidance_by_line[line.id], texts
-                )
-            else:
-                line.price_guidance = False
+        companies = self.env["res.company"].browse(
+            {company_id or self.env.company.id for _p, _c, company_id in requests}
+        )
+        if companies - self.env.user.company_ids:
+            raise AccessError(
+                self.env._("You have no access to the company of this quote.")
+            )
+        partners = (
+            self.env["res.partner"]
+            .browse({partner_id for _p, partner_id, _c in requests if partner_id})
+            .exists()
+        )
+        partners.check_access("read")
+        products = (
+            self.env["product.product"]
+            .browse({product_id for product_id, _p, _c in requests if product_id})
+            .exists()
+        )
+        keys = [
+            (
+                self.env["res.company"].browse(company_id or self.env.company.id),
+                (
+                    partners & partners.browse(partner_id)
+                ).commercial_partner_id.category_id,
+                products & products.browse(product_id),
+            )
+            for product_id, partner_id, company_id in requests
+        ]
+        guidance_by_key = {}
+        groups = {}
+        for company, tags, product in keys:
+            if product:
+                groups.setdefault((company, tags), set()).add(product.id)
+        for (company, tags), product_ids in groups.items():
+            products = self.env["product.product"].browse(product_ids)
+            for product_id, guidance in self._quote_guidance_for(
+                company, tags, products
+            ).items():
+                guidance_by_key[company, tags, product_id] = guidance
+        return [
+            self._get_price_guidance_display(
+                guidance_by_key[company, tags, product.id], product, company, texts
+            )
+            if product
+            else False
+            for company, tags, product in keys
+        ]
 
     @api.model
     def _quote_guidance_texts(self):
@@ -78,13 +117,12 @@ class SaleOrderLine(models.Model):
             "narrowed": _("Only customers sharing a tag with this one."),
         }
 
-    def _get_price_guidance_display(self, guidance, texts=None):
-        """What the guidance widget shows of ``guidance``, in the reader's
-        language."""
-        self.ensure_one()
+    @api.model
+    def _get_price_guidance_display(self, guidance, product, company, texts=None):
+        """What the guidance widget shows of ``guidance`` (for ``product`` in
+        ``company``), in the reader's language."""
         texts = texts or self._quote_guidance_texts()
         if not guidance:
-            company = self.order_id.company_id or self.env.company
             return {
                 "state": "too_little",
                 "summary": texts["too_little"]
@@ -121,9 +159,7 @@ class SaleOrderLine(models.Model):
         if guidance["scope"] == "product":
             scope = texts["product"]
         else:
-            scope = texts["category"] % {
-                "category": self.product_id.categ_id.display_name
-            }
+            scope = texts["category"] % {"category": product.categ_id.display_name}
         return {
             "state": "ok",
             "summary": " · ".join(parts),
@@ -166,31 +202,35 @@ class SaleOrderLine(models.Model):
         )
 
     def _quote_guidance_compute(self):
-        result = {}
-        for order in self.order_id:
-            company = order.company_id
-            tags = order.partner_id.commercial_partner_id.category_id
-            result.setdefault((company, tags), self.browse())
-            result[(company, tags)] |= order.order_line
+        groups = {}
+        for line in self:
+            order = line.order_id
+            key = (order.company_id, order.partner_id.commercial_partner_id.category_id)
+            groups[key] = groups.get(key, self.browse()) | line
         guidance = {}
-        for (company, tags), order_lines in result.items():
-            group = order_lines & self
-            min_sample = company.quote_guidance_min_sample
-            products = group.product_id
-            by_product = self._quote_guidance_stats(
-                company, tags, "product", products.ids
-            )
-            by_category = self._quote_guidance_stats(
-                company, tags, "category", products.categ_id.ids
-            )
+        for (company, tags), group in groups.items():
+            by_product = self._quote_guidance_for(company, tags, group.product_id)
             for line in group:
-                product = line.product_id
-                guidance[line.id] = self._quote_guidance_pick(
-                    min_sample,
-                    ("product", by_product.get(product.id)),
-                    ("category", by_category.get(product.categ_id.id)),
-                )
+                guidance[line.id] = by_product[line.product_id.id]
         return guidance
+
+    @api.model
+    def _quote_guidance_for(self, company, tags, products):
+        """``{product_id: guidance}`` for the quotes of ``company``'s customers
+        with ``tags``, in two queries (products, then their categories)."""
+        min_sample = company.quote_guidance_min_sample
+        by_product = self._quote_guidance_stats(company, tags, "product", products.ids)
+        by_category = self._quote_guidance_stats(
+            company, tags, "category", products.categ_id.ids
+        )
+        return {
+            product.id: self._quote_guidance_pick(
+                min_sample,
+                ("product", by_product.get(product.id)),
+                ("category", by_category.get(product.categ_id.id)),
+            )
+            for product in products
+        }
 
     @api.model
     def _quote_guidance_pick(self, min_sample, *scopes):

@@ -91,5 +91,5 @@ class TestDemoData(TransactionCase):
             lambda o: o.state in ("draft", "sent")
         ).order_line.filtered(lambda line: line.product_id == desk)
         self.assertTrue(lines)
-        for line in lines:
-            self.assertEqual(line.price_guidance["state"], "ok", line.order_id.name)
+        for line, guidance in lines._get_price_guidance().items():
+            self.assertEqual(guidance and guidance["scope"], "product", line)

@@ -1,9 +1,9 @@
 from datetime import timedelta
 
 from odoo import fields
-from odoo.exceptions import ValidationError
+from odoo.exceptions import AccessError, ValidationError
 from odoo.fields import Command
-from odoo.tests import Form, HttpCase, new_test_user, tagged
+from odoo.tests import HttpCase, new_test_user, tagged
 
 from .common import QuoteProcessCommon
 
@@ -185,6 +185,17 @@ class TestPriceGuidance(QuoteProcessCommon):
         self.assertNotIn("above", bands)
         self.assertNotIn("below_5", bands)
 
+    def shown(self, product, user, partner=None, company=None, lang="en_US"):
+        """What the guidance widget shows for a line of ``product``, asked by
+        ``user`` as the web client does."""
+        lines = self.env["sale.order.line"].with_user(user).with_context(lang=lang)
+        request = [
+            product.id,
+            (partner or self.customer).id,
+            (company or self.company).id,
+        ]
+        return lines.get_price_guidance_display([request])[0]
+
     def test_salesperson_sees_figures_only(self):
         """Sam sees none of the manager's quotes, yet their figures guide him."""
         self.assertFalse(
@@ -192,30 +203,45 @@ class TestPriceGuidance(QuoteProcessCommon):
             .with_user(self.salesman)
             .search_count([("id", "in", self.history.ids)])
         )
-        order = self.create_quote(self.salesman, [self.quote_line(self.desk)])
-        line = order.order_line.with_user(self.salesman)
-        shown = line.price_guidance
+        shown = self.shown(self.desk, self.salesman)
         self.assertEqual(shown["state"], "ok")
         self.assertEqual(shown["short"], "55% won")
+        self.assertEqual(shown["scope"], "Quotes of this product")
         self.assertIn("won 6 of 11", shown["summary"])
         self.assertIn("median won -1.5%", shown["summary"])
-        self.assertIn(["5–10% below", 1, 1, "100%"], shown["bands"])
         self.assertIn("5–10% below 100% won", shown["summary"])
+        self.assertIn(["5–10% below", 1, 1, "100%"], shown["bands"])
         self.assertNotIn(self.history[0].name, str(shown))
 
-    def test_too_little_history_is_said(self):
-        order = self.create_quote(self.salesman, [self.quote_line(self.lamp)])
-        shown = order.order_line.with_user(self.salesman).price_guidance
-        self.assertEqual(shown["state"], "too_little")
-        self.assertIn("fewer than 10", shown["summary"])
+    def test_widget_batch_in_one_call(self):
+        requests = [
+            [self.desk.id, self.school.id, self.company.id],
+            [self.chair.id, self.customer.id, self.company.id],
+            [self.lamp.id, self.customer.id, self.company.id],
+            [False, self.customer.id, self.company.id],
+        ]
+        shown = (
+            self.env["sale.order.line"]
+            .with_user(self.salesman)
+            .get_price_guidance_display(requests)
+        )
+        self.assertEqual(
+            [s and s["state"] for s in shown], ["ok", "ok", "too_little", False]
+        )
+        self.assertEqual(shown[1]["scope"], "Quotes of the category Guidance Desks")
+        self.assertIn("fewer than 10", shown[2]["summary"])
 
-    def test_new_line_in_the_form_gets_guidance(self):
-        order = self.create_quote(self.salesman, [self.quote_line(self.lamp)])
-        with Form(order.with_user(self.salesman)) as form:
-            with form.order_line.new() as line:
-                line.product_id = self.desk
-                self.assertEqual(line.price_guidance["state"], "ok")
-                self.assertIn("won 6 of 11", line.price_guidance["summary"])
+    def test_widget_refuses_another_company(self):
+        other = self.env["res.company"].create({"name": "Guidance Elsewhere"})
+        with self.assertRaises(AccessError):
+            self.shown(self.desk, self.salesman, company=other)
+
+    def test_widget_in_chinese(self):
+        self.env["res.lang"]._activate_lang("zh_CN")
+        self.env["ir.module.module"]._load_module_terms(["quote_process"], ["zh_CN"])
+        shown = self.shown(self.desk, self.salesman, lang="zh_CN")
+        self.assertIn("11 张中赢得 6 张", shown["summary"])
+        self.assertIn(["低于 5–10%", 1, 1, "100%"], shown["bands"])
 
     def test_sections_and_notes_get_none(self):
         order = self.create_quote(
@@ -226,7 +252,6 @@ class TestPriceGuidance(QuoteProcessCommon):
             ],
         )
         section = order.order_line.filtered("display_type")
-        self.assertFalse(section.price_guidance)
         self.assertIsNone(section._get_price_guidance()[section.id])
 
     def test_queries_do_not_grow_with_lines(self):

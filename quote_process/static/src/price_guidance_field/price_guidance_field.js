@@ -1,8 +1,64 @@
-import { Component } from "@odoo/owl";
-import { _t } from "@web/core/l10n/translation";
+import { Component, onWillStart, onWillUpdateProps, useState } from "@odoo/owl";
+import { browser } from "@web/core/browser/browser";
 import { usePopover } from "@web/core/popover/popover_hook";
 import { registry } from "@web/core/registry";
-import { standardFieldProps } from "@web/views/fields/standard_field_props";
+import { useService } from "@web/core/utils/hooks";
+import { standardWidgetProps } from "@web/views/widgets/standard_widget_props";
+
+/**
+ * Loads the price guidance of quote lines: the widgets of one quote ask
+ * together, in one call, once the lines are shown; each answer is kept for
+ * the page (the statistics behind it change once a day).
+ */
+export const priceGuidanceService = {
+    dependencies: ["orm"],
+    start(env, { orm }) {
+        const answers = new Map();
+        let batch = null;
+
+        async function send(current) {
+            try {
+                const results = await orm.silent.call(
+                    "sale.order.line",
+                    "get_price_guidance_display",
+                    [current.requests]
+                );
+                current.resolvers.forEach((resolve, index) => resolve(results[index]));
+            } catch {
+                current.keys.forEach((key) => answers.delete(key));
+                current.resolvers.forEach((resolve) => resolve(false));
+            }
+        }
+
+        return {
+            load(productId, partnerId, companyId) {
+                const key = `${productId}/${partnerId}/${companyId}`;
+                if (!answers.has(key)) {
+                    if (!batch) {
+                        batch = { keys: [], requests: [], resolvers: [] };
+                        browser.setTimeout(() => {
+                            const current = batch;
+                            batch = null;
+                            send(current);
+                        });
+                    }
+                    const current = batch;
+                    answers.set(
+                        key,
+                        new Promise((resolve) => {
+                            current.keys.push(key);
+                            current.requests.push([productId, partnerId, companyId]);
+                            current.resolvers.push(resolve);
+                        })
+                    );
+                }
+                return answers.get(key);
+            },
+        };
+    },
+};
+
+registry.category("services").add("quote_price_guidance", priceGuidanceService);
 
 /**
  * The details of a quote line's price guidance: how quotes of the product
@@ -17,35 +73,57 @@ export class PriceGuidancePopover extends Component {
 }
 
 /**
- * Price guidance of a quote line: the win rate of the quotes behind it, with
- * the details in a popover. Computed on the server from decided quotes; it
- * shows figures only, never another salesperson's quotes.
+ * Price guidance of a quote line, beside its price: the win rate of the
+ * decided quotes behind it, the details in a popover. Figures only, never
+ * another salesperson's quotes.
  */
-export class PriceGuidanceField extends Component {
-    static template = "quote_process.PriceGuidanceField";
-    static props = { ...standardFieldProps };
+export class PriceGuidanceWidget extends Component {
+    static template = "quote_process.PriceGuidanceWidget";
+    static props = { ...standardWidgetProps };
 
     setup() {
+        this.loader = useService("quote_price_guidance");
         this.popover = usePopover(PriceGuidancePopover, { position: "left" });
+        this.state = useState({ guidance: false });
+        onWillStart(() => this.load(this.props.record));
+        onWillUpdateProps((nextProps) => this.load(nextProps.record));
     }
 
-    get guidance() {
-        return this.props.record.data[this.props.name] || false;
+    load(record) {
+        const { product_id, order_partner_id, company_id, engine_price_unit } =
+            record.data;
+        if (!product_id || !(engine_price_unit > 0)) {
+            this.state.guidance = false;
+            return;
+        }
+        const request = this.loader.load(
+            product_id.id,
+            order_partner_id ? order_partner_id.id : false,
+            company_id ? company_id.id : false
+        );
+        // shown when it arrives: the lines do not wait for it
+        request.then((guidance) => {
+            this.state.guidance = guidance;
+        });
     }
 
     toggle(ev) {
         if (this.popover.isOpen) {
             this.popover.close();
         } else {
-            this.popover.open(ev.currentTarget, { guidance: this.guidance });
+            this.popover.open(ev.currentTarget, { guidance: this.state.guidance });
         }
     }
 }
 
-export const priceGuidanceField = {
-    component: PriceGuidanceField,
-    displayName: _t("Price Guidance"),
-    supportedTypes: ["json"],
+export const priceGuidanceWidget = {
+    component: PriceGuidanceWidget,
+    fieldDependencies: [
+        { name: "product_id", type: "many2one" },
+        { name: "order_partner_id", type: "many2one" },
+        { name: "company_id", type: "many2one" },
+        { name: "engine_price_unit", type: "float" },
+    ],
 };
 
-registry.category("fields").add("quote_price_guidance", priceGuidanceField);
+registry.category("view_widgets").add("quote_price_guidance", priceGuidanceWidget);

@@ -6,7 +6,7 @@ registry.category("web_tour.tours").add("quote_process_price_guidance_tour", {
     steps: () => [
         {
             content: "The line shows the win rate of the product's decided quotes",
-            trigger: ".o_field_widget[name=price_guidance] button.o_quote_price_guidance:contains(60% won)",
+            trigger: ".o_widget_quote_price_guidance button.o_quote_price_guidance:contains(60% won)",
             run: "click",
         },
         {
