@@ -11,6 +11,11 @@ from ..tools.pricing_engine import EngineRuleIndex, category_ids
 from .sale_order import QUOTATION_STATES
 from .sale_order_line import ENGINE_FIELDS
 
+# Key of the cursor's cache under which the pricelist prices of the lines are
+# kept while they are being priced: the engine and Odoo's own computation of the
+# unit price and the discount read one evaluation of the pricelist per line.
+PRICELIST_MEMO_KEY = "quote_process_pricelist_prices"
+
 
 class SaleOrderLine(models.Model):
     _inherit = "sale.order.line"
@@ -218,6 +223,7 @@ class SaleOrderLine(models.Model):
     def _recompute_engine_price(self):
         """Recompute the engine price now, e.g. after the rules changed; lines at
         the engine price follow it."""
+        self._clear_engine_pricelist_memo()
         for fname in ENGINE_FIELDS:
             self.env.add_to_compute(self._fields[fname], self)
         self._recompute_recordset(ENGINE_FIELDS)
@@ -271,6 +277,49 @@ class SaleOrderLine(models.Model):
             ]
             engine["orders"][order] = values
         return values
+
+    def _get_pricelist_price(self):
+        return self._get_engine_pricelist_memo("price", super()._get_pricelist_price)
+
+    def _get_pricelist_price_before_discount(self):
+        return self._get_engine_pricelist_memo(
+            "before_discount", super()._get_pricelist_price_before_discount
+        )
+
+    def _get_engine_pricelist_memo_key(self):
+        """What the pricelist price of the line depends on."""
+        return (
+            self.product_id.id,
+            self.product_uom_id.id,
+            self.product_uom_qty,
+            self.product_no_variant_attribute_value_ids.ids,
+            self.pricelist_item_id.id,
+            self.order_id.pricelist_id.id,
+            self.currency_id.id,
+            self._get_order_date(),
+            self.env.company.id,
+        )
+
+    def _get_engine_pricelist_memo(self, name, evaluate):
+        """The pricelist price ``name`` of the line, evaluated once while the
+        line is priced (the engine, then Odoo's unit price and discount), as
+        long as nothing it depends on changes."""
+        self.ensure_one()
+        memo = self.env.cr.cache.setdefault(PRICELIST_MEMO_KEY, {})
+        key = self._get_engine_pricelist_memo_key()
+        entry = memo.get(self.id)
+        if entry is None or entry[0] != key:
+            entry = memo[self.id] = (key, {})
+        prices = entry[1]
+        if name not in prices:
+            prices[name] = evaluate()
+        return prices[name]
+
+    @api.model
+    def _clear_engine_pricelist_memo(self):
+        """Forget the pricelist prices evaluated so far: the next pricing of a
+        line asks the pricelist again (a write, a recomputation of prices)."""
+        self.env.cr.cache.pop(PRICELIST_MEMO_KEY, None)
 
     def _get_engine_pricelist_discount(self):
         """The discount Odoo shows on the line for its pricelist rule, as
