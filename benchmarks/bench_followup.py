@@ -29,10 +29,11 @@ import time
 from pathlib import Path
 from unittest.mock import patch
 
+from odoo_connection import add_connection_arguments, odoo_options
+
 from odoo import SUPERUSER_ID, api
 from odoo.modules.registry import Registry
 from odoo.tools import config
-from odoo_connection import add_connection_arguments, odoo_options
 
 REPO = Path(__file__).resolve().parent.parent
 

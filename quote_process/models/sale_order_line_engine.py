@@ -296,6 +296,7 @@ class SaleOrderLine(models.Model):
             self.order_id.pricelist_id.id,
             self.currency_id.id,
             self._get_order_date(),
+            self.order_id.fiscal_position_id.id,
             self.env.company.id,
         )
 
@@ -325,6 +326,13 @@ class SaleOrderLine(models.Model):
         ``_compute_discount`` computes it; 0 when the pricelist shows none."""
         self.ensure_one()
         line = self.with_company(self.company_id)
+        return line._get_engine_pricelist_memo(
+            "discount", line._evaluate_engine_pricelist_discount
+        )
+
+    def _evaluate_engine_pricelist_discount(self):
+        """``_get_engine_pricelist_discount`` evaluated."""
+        line = self
         if not (
             line.order_id.pricelist_id
             and line.product_uom_id
@@ -345,6 +353,13 @@ class SaleOrderLine(models.Model):
         position."""
         self.ensure_one()
         line = self.with_company(self.company_id)
+        return line._get_engine_pricelist_memo(
+            "display_price", line._evaluate_engine_display_price
+        )
+
+    def _evaluate_engine_display_price(self):
+        """``_get_engine_display_price`` evaluated."""
+        line = self
         product_taxes = line.product_id.taxes_id._filter_taxes_by_company(
             line.company_id
         )
@@ -566,9 +581,10 @@ class SaleOrderLine(models.Model):
         field = self._fields["engine_steps"]
         cache = field._get_cache(self.env)
         if self.id not in cache or self.env.is_to_compute(field, self):
-            value = self.engine_steps
-            if self.id not in cache:
-                return value
+            # Computed with the engine price (the same compute), or read.
+            self.engine_price_unit  # noqa: B018
+            if self.id not in cache or self.env.is_to_compute(field, self):
+                return self.engine_steps
         return cache[self.id] or False
 
     def _get_engine_step_list(self):
