@@ -582,7 +582,7 @@ class SaleOrderLine(models.Model):
         cache = field._get_cache(self.env)
         if self.id not in cache or self.env.is_to_compute(field, self):
             # Computed with the engine price (the same compute), or read.
-            self.engine_price_unit  # noqa: B018
+            self.mapped("engine_price_unit")
             if self.id not in cache or self.env.is_to_compute(field, self):
                 return self.engine_steps
         return cache[self.id] or False
