@@ -68,12 +68,14 @@ install() {
 install "$template" quote_process
 install "$odoo_db" sale_management,sale_crm
 
-"$ODOO_PYTHON" - "$template" "$db" <<'PY'
+"$ODOO_PYTHON" - "$template" "$db" "$addons" <<'PY'
 import sys
 
 from odoo.tools import config
 
-config.parse_config(["--log-level", "critical"], setup_logging=False)
+config.parse_config(
+    ["--log-level", "critical", "--addons-path", sys.argv[3]], setup_logging=False
+)
 from odoo.service import db as db_service  # noqa: E402
 
 db_service.exp_duplicate_database(sys.argv[1], sys.argv[2])
