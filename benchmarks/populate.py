@@ -391,7 +391,7 @@ def bench_save_rows(args, connection):
     rows = []
     for line in out.splitlines():
         match = re.match(
-            r"((?:save|edit|onchange)[^\d]*?)\s+([\d.]+)s\s+([\d.]+)s\s+"
+            r"((?:save|edit|onchange).*?)\s+([\d.]+)s\s+([\d.]+)s\s+"
             r"([\d.]+)\s+(<= [\d.]+)\s+(.+)$",
             line,
         )
