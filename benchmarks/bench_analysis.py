@@ -15,16 +15,16 @@ is grouped by status over the cancelled orders, the nearest grouping it has.
 """
 
 import argparse
-import os
 import statistics
 import sys
 import time
+
+from odoo_connection import add_connection_arguments, odoo_options
 
 ORDER_COUNT_SQL = "SELECT count(*) FROM sale_order"
 
 
 def parse_args():
-    repo_root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n", 1)[0])
     parser.add_argument("--database", "-d", required=True, help="database name")
     parser.add_argument(
@@ -37,14 +37,7 @@ def parse_args():
     parser.add_argument(
         "--repeat", type=int, default=3, help="runs per grouping (default 3)"
     )
-    parser.add_argument("--db_host", default=os.environ.get("PGHOST", "127.0.0.1"))
-    parser.add_argument("--db_port", default=os.environ.get("PGPORT", "5433"))
-    parser.add_argument("--db_user", default=os.environ.get("PGUSER", "odoo"))
-    parser.add_argument(
-        "--addons-path",
-        default=repo_root,
-        help="extra addons path holding quote_process (default: this repository)",
-    )
+    add_connection_arguments(parser)
     return parser.parse_args()
 
 
@@ -52,22 +45,7 @@ def setup_odoo(args):
     import odoo  # noqa: PLC0415
     from odoo.tools import config  # noqa: PLC0415
 
-    config.parse_config(
-        [
-            "--database",
-            args.database,
-            "--db_host",
-            args.db_host,
-            "--db_port",
-            str(args.db_port),
-            "--db_user",
-            args.db_user,
-            "--addons-path",
-            args.addons_path,
-            "--log-level",
-            "warn",
-        ]
-    )
+    config.parse_config(["--database", args.database, *odoo_options(args)])
     return odoo
 
 

@@ -23,12 +23,13 @@ Examples:
 """
 
 import argparse
-import os
 import statistics
 import sys
 import time
 from pathlib import Path
 from unittest.mock import patch
+
+from odoo_connection import add_connection_arguments, odoo_options
 
 from odoo import SUPERUSER_ID, api
 from odoo.modules.registry import Registry
@@ -58,15 +59,7 @@ def parse_args():
     parser.add_argument(
         "--owners", type=int, default=8, help="salespeople owning the quotes (8)"
     )
-    parser.add_argument(
-        "--addons-path",
-        default=str(REPO),
-        help="addons path holding quote_process (this repository)",
-    )
-    parser.add_argument("--db-host", default=os.environ.get("PGHOST"))
-    parser.add_argument("--db-port", default=os.environ.get("PGPORT"))
-    parser.add_argument("--db-user", default=os.environ.get("PGUSER"))
-    parser.add_argument("--db-password", default=os.environ.get("PGPASSWORD"))
+    add_connection_arguments(parser)
     args = parser.parse_args()
     args.batch_sizes = [int(size) for size in args.batch_sizes.split(",") if size]
     if not 0 <= args.overdue <= args.quotes:
@@ -75,16 +68,7 @@ def parse_args():
 
 
 def odoo_registry(args):
-    options = ["--addons-path", args.addons_path, "--log-level", "warn"]
-    for flag, value in (
-        ("--db_host", args.db_host),
-        ("--db_port", args.db_port),
-        ("--db_user", args.db_user),
-        ("--db_password", args.db_password),
-    ):
-        if value:
-            options += [flag, value]
-    config.parse_config(options)
+    config.parse_config(odoo_options(args))
     return Registry(args.database)
 
 

@@ -19,8 +19,9 @@ Usage:
     python3 benchmarks/bench_pricing.py DATABASE [--lines N] [--rules N]
         [--repeat N] [--seed N] [Odoo options...]
 
-Other options are passed to Odoo, e.g. --db_host 127.0.0.1 --db_port 5433
---db_user odoo, or -c odoo.conf. Without --addons-path, this repository is
+Other options are passed to Odoo (--db_host, --db_port, --db_user,
+--db_password, -c odoo.conf); by default Odoo reads ODOO_RC and the PG*
+variables. Without --addons-path, this repository is
 added to Odoo's addons path.
 """
 

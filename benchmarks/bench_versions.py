@@ -21,12 +21,13 @@ Examples:
 """
 
 import argparse
-import os
 import statistics
 import sys
 import time
 from pathlib import Path
 from unittest.mock import patch
+
+from odoo_connection import add_connection_arguments, odoo_options
 
 from odoo import SUPERUSER_ID, api
 from odoo.modules.registry import Registry
@@ -51,29 +52,12 @@ def parse_args():
     parser.add_argument(
         "--budget", type=float, default=10.0, help="allowed overhead in %% (10)"
     )
-    parser.add_argument(
-        "--addons-path",
-        default=str(REPO),
-        help="addons path holding quote_process (this repository)",
-    )
-    parser.add_argument("--db-host", default=os.environ.get("PGHOST"))
-    parser.add_argument("--db-port", default=os.environ.get("PGPORT"))
-    parser.add_argument("--db-user", default=os.environ.get("PGUSER"))
-    parser.add_argument("--db-password", default=os.environ.get("PGPASSWORD"))
+    add_connection_arguments(parser)
     return parser.parse_args()
 
 
 def odoo_registry(args):
-    options = ["--addons-path", args.addons_path, "--log-level", "warn"]
-    for flag, value in (
-        ("--db_host", args.db_host),
-        ("--db_port", args.db_port),
-        ("--db_user", args.db_user),
-        ("--db_password", args.db_password),
-    ):
-        if value:
-            options += [flag, value]
-    config.parse_config(options)
+    config.parse_config(odoo_options(args))
     return Registry(args.database)
 
 

@@ -19,12 +19,17 @@ Use a throwaway copy of a database with quote_process installed:
 """
 
 import argparse
-import os
 import re
 import subprocess
 import sys
 import time
 from pathlib import Path
+
+from odoo_connection import (
+    add_connection_arguments,
+    connection_cli,
+    odoo_options,
+)
 
 REPO = Path(__file__).resolve().parent.parent
 HERE = Path(__file__).resolve().parent
@@ -47,10 +52,13 @@ def parse_args():
     parser.add_argument(
         "--no-bench", action="store_true", help="only populate the database"
     )
-    parser.add_argument("--db_host", default=os.environ.get("PGHOST", "127.0.0.1"))
-    parser.add_argument("--db_port", default=os.environ.get("PGPORT", "5433"))
-    parser.add_argument("--db_user", default=os.environ.get("PGUSER", "odoo"))
-    parser.add_argument("--addons-path", default=str(REPO))
+    parser.add_argument(
+        "--odoo-database",
+        help="a database with sale_management and sale_crm, without "
+        "quote_process: bench_save.py compares the save, the edit of a line and "
+        "the onchange of a new line with it (skipped without)",
+    )
+    add_connection_arguments(parser)
     args = parser.parse_args()
     if args.database == "tmpl_sale":
         parser.error("refusing to write into the template database tmpl_sale")
@@ -334,20 +342,7 @@ def populate(args):
     from odoo.modules.registry import Registry  # noqa: PLC0415
     from odoo.tools import config  # noqa: PLC0415
 
-    config.parse_config(
-        [
-            "--db_host",
-            args.db_host,
-            "--db_port",
-            str(args.db_port),
-            "--db_user",
-            args.db_user,
-            "--addons-path",
-            args.addons_path,
-            "--log-level",
-            "warn",
-        ]
-    )
+    config.parse_config(odoo_options(args))
     registry = Registry(args.database)
     with registry.cursor() as cr:
         env = api.Environment(
@@ -379,15 +374,114 @@ def run_bench(name, cli):
         check=False,
     )
     seconds = time.perf_counter() - start
-    print(f"--- {name} ({seconds:.0f} s)\n{result.stdout.strip()}")
+    print(f"--- {name} ({seconds:.0f} s)\n{result.stdout.strip()}", flush=True)
     if result.returncode:
-        print(result.stderr[-2000:])
+        print(result.stderr[-2000:], flush=True)
     return result.stdout
+
+
+def bench_save_rows(args, connection):
+    """The save, edit and onchange against Odoo alone (bench_save.py)."""
+    if not args.odoo_database:
+        return [("save", "against Odoo alone", "skipped: no --odoo-database", "")]
+    out = run_bench(
+        "bench_save.py",
+        ["-d", args.database, "--odoo-database", args.odoo_database, *connection],
+    )
+    rows = []
+    for line in out.splitlines():
+        match = re.match(
+            r"((?:save|edit|onchange).*?)\s+([\d.]+)s\s+([\d.]+)s\s+"
+            r"([\d.]+)\s+(<= [\d.]+)\s+(.+)$",
+            line,
+        )
+        if match:
+            name, odoo_time, qp_time, ratio, target, verdict = match.groups()
+            rows.append(
+                (
+                    name.split(",")[0].split(" ")[0],
+                    f"{name.strip()}: x Odoo alone",
+                    f"{ratio} ({qp_time} s / {odoo_time} s)",
+                    f"{target} {verdict}",
+                )
+            )
+    match = re.search(r"Lines repriced when one line is edited: (.*)", out)
+    rows.append(("edit", "lines repriced", match.group(1) if match else "?", "1"))
+    return rows or [("save", "result", "?", "")]
+
+
+def bench_pricing_rows(args, connection):
+    out = run_bench("bench_pricing.py", [args.database, *connection])
+    rows = []
+    for label in ("Odoo pricelist pricing", "Pricing engine", "Ratio engine / Odoo"):
+        match = re.search(rf"{re.escape(label)}:\s+(.*)", out)
+        value = match.group(1).strip() if match else "?"
+        target = ""
+        if label.startswith("Ratio"):
+            value, _sep, target = value.partition(" (target ")
+            target = target.replace("):", "").strip()
+        rows.append(("pricing", label, value, target))
+    return rows
+
+
+def bench_followup_rows(args, connection):
+    out = run_bench(
+        "bench_followup.py",
+        ["-d", args.database, *connection, "--batch-sizes", "100"],
+    )
+    match = re.search(
+        r"^\s*100\s+(\d+)\s+([\d.]+)\s+(\d+)\s+(\S+)\s+([\d.]+)", out, re.M
+    )
+    if not match:
+        return [("follow-up", "result", "?", "")]
+    per_second = int(match.group(3))
+    per_reminder = float(match.group(5))
+    return [
+        ("follow-up", "reminders (batch 100)", match.group(1), ""),
+        (
+            "follow-up",
+            "reminders per second",
+            str(per_second),
+            f">= 200 {'OK' if per_second >= 200 else 'BELOW TARGET'}",
+        ),
+        (
+            "follow-up",
+            "queries per reminder",
+            match.group(5),
+            f"<= 0.3 {'OK' if per_reminder <= 0.3 else 'ABOVE TARGET'}",
+        ),
+    ]
+
+
+def bench_analysis_rows(args, connection):
+    out = run_bench(
+        "bench_analysis.py", ["-d", args.database, *connection, "--quotes", "0"]
+    )
+    rows = []
+    pattern = (
+        r"(by [^\d]+?)\s+([\d.]+)\s+([\d.]+)\s+(\d+)\s+(.+?)"
+        r"\s+([\d.]+)\s+[\d.]+\s+\d+$"
+    )
+    for line in out.splitlines():
+        match = re.match(pattern, line)
+        if match:
+            ours, theirs = float(match.group(2)), float(match.group(6))
+            ratio = ours / theirs if theirs else 0.0
+            rows.append(
+                (
+                    "analysis",
+                    match.group(1).strip(),
+                    f"{match.group(2)} s (sale.report {match.group(6)} s): "
+                    f"x {ratio:.2f}",
+                    f"<= 0.30 {'OK' if ratio <= 0.3 else 'ABOVE TARGET'}",
+                )
+            )
+    return rows or [("analysis", "result", "?", "")]
 
 
 def main():
     args = parse_args()
-    db = ["--db_host", args.db_host, "--db_port", str(args.db_port)]
+    connection = connection_cli(args)
     summary = []
     if not args.no_populate:
         seconds = populate(args)
@@ -396,66 +490,21 @@ def main():
                 "populate",
                 f"{args.quotes} quotes x {args.lines} lines",
                 f"{seconds:.0f} s",
+                "",
             )
         )
     if args.no_bench:
         return
-    out = run_bench("bench_pricing.py", [args.database, *db, "--db_user", args.db_user])
-    for label in ("Odoo pricelist pricing", "Pricing engine", "Ratio engine / Odoo"):
-        match = re.search(rf"{re.escape(label)}:\s+(.*)", out)
-        summary.append(("pricing", label, match.group(1).strip() if match else "?"))
-    out = run_bench(
-        "bench_followup.py",
-        [
-            "-d",
-            args.database,
-            "--db-host",
-            args.db_host,
-            "--db-port",
-            str(args.db_port),
-            "--db-user",
-            args.db_user,
-            "--batch-sizes",
-            "100",
-        ],
-    )
-    match = re.search(
-        r"^\s*100\s+(\d+)\s+([\d.]+)\s+(\d+)\s+(\S+)\s+([\d.]+)", out, re.M
-    )
-    if match:
-        summary.append(("follow-up", "reminders (batch 100)", match.group(1)))
-        summary.append(
-            (
-                "follow-up",
-                "seconds / reminders per s",
-                f"{match.group(2)} / {match.group(3)}",
-            )
-        )
-        summary.append(("follow-up", "queries per reminder", match.group(5)))
-    else:
-        summary.append(("follow-up", "result", "?"))
-    out = run_bench(
-        "bench_analysis.py",
-        ["-d", args.database, *db, "--db_user", args.db_user, "--quotes", "0"],
-    )
-    for line in out.splitlines():
-        match = re.match(
-            r"(by [^\d]+?)\s+([\d.]+)\s+([\d.]+)\s+(\d+)\s+(.+?)\s+([\d.]+)\s+[\d.]+\s+\d+$",
-            line,
-        )
-        if match:
-            summary.append(
-                (
-                    "analysis",
-                    match.group(1).strip(),
-                    f"{match.group(2)} s (sale.report {match.group(6)} s)",
-                )
-            )
+    summary += bench_save_rows(args, connection)
+    summary += bench_pricing_rows(args, connection)
+    summary += bench_followup_rows(args, connection)
+    summary += bench_analysis_rows(args, connection)
     width = max(len(row[1]) for row in summary) + 2
-    print(f"\n{'area':<11}{'measure':<{width}}value")
-    print("-" * (width + 40))
-    for area, label, value in summary:
-        print(f"{area:<11}{label:<{width}}{value}")
+    value_width = max(len(row[2]) for row in summary) + 2
+    print(f"\n{'area':<11}{'measure':<{width}}{'value':<{value_width}}target")
+    print("-" * (width + value_width + 30))
+    for area, label, value, target in summary:
+        print(f"{area:<11}{label:<{width}}{value:<{value_width}}{target}")
 
 
 if __name__ == "__main__":

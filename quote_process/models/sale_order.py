@@ -51,6 +51,7 @@ class SaleOrder(models.Model):
         sent or confirmed, the lost reason of a sent quotation created
         cancelled, the follow-up of the sending, the conflict policy, the
         version of a quotation created sent."""
+        self.env["sale.order.line"]._clear_engine_pricelist_memo()
         for vals in vals_list:
             for fname in APPROVAL_COMPUTED_FIELDS:
                 vals.pop(fname, None)
@@ -78,6 +79,7 @@ class SaleOrder(models.Model):
         may restore one), then what the write changes is noted. After: losses
         dated or cleared, the follow-up recorded, the conflict policy when the
         customer, salesperson or company changed, the version of a sending."""
+        self.env["sale.order.line"]._clear_engine_pricelist_memo()
         if any(fname in vals for fname in APPROVAL_COMPUTED_FIELDS):
             vals = {
                 fname: value

@@ -38,6 +38,7 @@ class SaleOrderLine(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
+        self._clear_engine_pricelist_memo()
         for vals in vals_list:
             for fname in SERVER_FIELDS:
                 vals.pop(fname, None)
@@ -49,6 +50,7 @@ class SaleOrderLine(models.Model):
         return lines
 
     def write(self, vals):
+        self._clear_engine_pricelist_memo()
         if any(fname in vals for fname in SERVER_FIELDS):
             vals = {
                 fname: value

@@ -11,6 +11,11 @@ from ..tools.pricing_engine import EngineRuleIndex, category_ids
 from .sale_order import QUOTATION_STATES
 from .sale_order_line import ENGINE_FIELDS
 
+# Key of the cursor's cache under which the pricelist prices of the lines are
+# kept while they are being priced: the engine and Odoo's own computation of the
+# unit price and the discount read one evaluation of the pricelist per line.
+PRICELIST_MEMO_KEY = "quote_process_pricelist_prices"
+
 
 class SaleOrderLine(models.Model):
     _inherit = "sale.order.line"
@@ -100,9 +105,7 @@ class SaleOrderLine(models.Model):
     @api.depends("engine_steps", "engine_price_unit", "currency_id")
     @api.depends_context("lang")
     def _compute_engine_trace(self):
-        steps_by_line = {
-            line: (line.engine_steps or {}).get("steps") or [] for line in self
-        }
+        steps_by_line = {line: line._get_engine_step_list() for line in self}
         rule_ids = set()
         pricelist_ids = set()
         for steps in steps_by_line.values():
@@ -169,7 +172,7 @@ class SaleOrderLine(models.Model):
                 and line._has_engine_adjustment()
                 and (force or not line._has_engine_manual_price())
             ):
-                line.discount = line._get_engine_line_prices()[1]
+                line.discount = line._get_engine_line_prices(adjusted=True)[1]
         return result
 
     # ------------------------------------------------------------------
@@ -212,12 +215,14 @@ class SaleOrderLine(models.Model):
             return False
         # The stored value: in a form, the line being edited is a new record
         # whose own value is being computed.
-        previous = self._origin.engine_steps
+        origin = self._origin
+        previous = origin._get_engine_steps_value() if origin else False
         return bool(previous) and previous.get("inputs") == self._get_engine_inputs()
 
     def _recompute_engine_price(self):
         """Recompute the engine price now, e.g. after the rules changed; lines at
         the engine price follow it."""
+        self._clear_engine_pricelist_memo()
         for fname in ENGINE_FIELDS:
             self.env.add_to_compute(self._fields[fname], self)
         self._recompute_recordset(ENGINE_FIELDS)
@@ -272,11 +277,62 @@ class SaleOrderLine(models.Model):
             engine["orders"][order] = values
         return values
 
+    def _get_pricelist_price(self):
+        return self._get_engine_pricelist_memo("price", super()._get_pricelist_price)
+
+    def _get_pricelist_price_before_discount(self):
+        return self._get_engine_pricelist_memo(
+            "before_discount", super()._get_pricelist_price_before_discount
+        )
+
+    def _get_engine_pricelist_memo_key(self):
+        """What the pricelist price of the line depends on."""
+        return (
+            self.product_id.id,
+            self.product_uom_id.id,
+            self.product_uom_qty,
+            self.product_no_variant_attribute_value_ids.ids,
+            self.pricelist_item_id.id,
+            self.order_id.pricelist_id.id,
+            self.currency_id.id,
+            self._get_order_date(),
+            self.order_id.fiscal_position_id.id,
+            self.env.company.id,
+        )
+
+    def _get_engine_pricelist_memo(self, name, evaluate):
+        """The pricelist price ``name`` of the line, evaluated once while the
+        line is priced (the engine, then Odoo's unit price and discount), as
+        long as nothing it depends on changes."""
+        self.ensure_one()
+        memo = self.env.cr.cache.setdefault(PRICELIST_MEMO_KEY, {})
+        key = self._get_engine_pricelist_memo_key()
+        entry = memo.get(self.id)
+        if entry is None or entry[0] != key:
+            entry = memo[self.id] = (key, {})
+        prices = entry[1]
+        if name not in prices:
+            prices[name] = evaluate()
+        return prices[name]
+
+    @api.model
+    def _clear_engine_pricelist_memo(self):
+        """Forget the pricelist prices evaluated so far: the next pricing of a
+        line asks the pricelist again (a write, a recomputation of prices)."""
+        self.env.cr.cache.pop(PRICELIST_MEMO_KEY, None)
+
     def _get_engine_pricelist_discount(self):
         """The discount Odoo shows on the line for its pricelist rule, as
         ``_compute_discount`` computes it; 0 when the pricelist shows none."""
         self.ensure_one()
         line = self.with_company(self.company_id)
+        return line._get_engine_pricelist_memo(
+            "discount", line._evaluate_engine_pricelist_discount
+        )
+
+    def _evaluate_engine_pricelist_discount(self):
+        """``_get_engine_pricelist_discount`` evaluated."""
+        line = self
         if not (
             line.order_id.pricelist_id
             and line.product_uom_id
@@ -297,6 +353,13 @@ class SaleOrderLine(models.Model):
         position."""
         self.ensure_one()
         line = self.with_company(self.company_id)
+        return line._get_engine_pricelist_memo(
+            "display_price", line._evaluate_engine_display_price
+        )
+
+    def _evaluate_engine_display_price(self):
+        """``_get_engine_display_price`` evaluated."""
+        line = self
         product_taxes = line.product_id.taxes_id._filter_taxes_by_company(
             line.company_id
         )
@@ -340,33 +403,31 @@ class SaleOrderLine(models.Model):
             product.id, product.product_tmpl_id.id, categ_ids, quantity
         )
         digits = max(order_values["currency"].decimal_places, engine["digits"])
+        other_uom = bool(self.product_uom_id and self.product_uom_id != product.uom_id)
+        rate = order_values["rate"]
         for rule in rules:
-            amount = 0.0
             if rule.adjustment_type == "percent":
                 new_price = price * (1 + rule.adjustment_value / 100)
             else:
-                amount = rule.adjustment_value * order_values["rate"]
-                if self.product_uom_id and self.product_uom_id != product.uom_id:
+                amount = rule.adjustment_value * rate
+                if other_uom:
                     amount = product.uom_id._compute_price(amount, self.product_uom_id)
                 new_price = (
                     price + amount if rule.adjustment_type == "fixed_amount" else amount
                 )
             new_price = max(float_round(new_price, precision_digits=digits), 0.0)
-            steps.append(
-                {
-                    "kind": "rule",
-                    "rule_id": rule.id,
-                    "name": rule.name,
-                    "adjustment_type": rule.adjustment_type,
-                    "adjustment_value": rule.adjustment_value,
-                    "amount": amount,
-                    "effect": float_round(new_price - price, precision_digits=digits),
-                    "price": new_price,
-                    "stop": rule.stop_processing,
-                }
-            )
+            # Ids and amounts only: the words are composed on reading.
+            step = {
+                "kind": "rule",
+                "rule_id": rule.id,
+                "adjustment": [rule.adjustment_type, rule.adjustment_value],
+                "effect": float_round(new_price - price, precision_digits=digits),
+                "price": new_price,
+            }
+            steps.append(step)
             price = new_price
             if rule.stop_processing:
+                step["stop"] = True
                 break
         promise_step = self._get_engine_promise_step(
             order_values, price, categ_ids, quantity, digits
@@ -427,11 +488,16 @@ class SaleOrderLine(models.Model):
             # Steps added by other addons carry their own text.
             return step.get("text") or price
         company_currency = self.company_id.currency_id or currency
-        value = step["adjustment_value"]
-        if step["adjustment_type"] == "percent":
+        # Steps stored before the trace was compacted name their rule and
+        # adjustment in separate keys.
+        kind, value = step.get("adjustment") or (
+            step["adjustment_type"],
+            step["adjustment_value"],
+        )
+        if kind == "percent":
             sign = "+" if value > 0 else "-"
             adjustment = f"{sign}{format_number(self.env, abs(value))}%"
-        elif step["adjustment_type"] == "fixed_amount":
+        elif kind == "fixed_amount":
             adjustment = _(
                 "%(amount)s per unit",
                 amount=self._format_engine_signed(value, company_currency),
@@ -443,7 +509,7 @@ class SaleOrderLine(models.Model):
             )
         text = _(
             "Rule “%(name)s” (%(adjustment)s): %(effect)s → %(price)s",
-            name=rule_names.get(step["rule_id"]) or step.get("name"),
+            name=rule_names.get(step["rule_id"]) or step.get("name") or _("(deleted)"),
             adjustment=adjustment,
             effect=self._format_engine_signed(step["effect"], currency),
             price=price,
@@ -505,17 +571,38 @@ class SaleOrderLine(models.Model):
         """Whether a pricing rule or a promise changed the line's price: without
         one, the line has the unit price and the discount Odoo computes."""
         self.ensure_one()
-        return len((self.engine_steps or {}).get("steps") or []) > 1
+        return len(self._get_engine_step_list()) > 1
 
-    def _get_engine_line_prices(self):
+    def _get_engine_steps_value(self):
+        """The line's ``engine_steps``, computed if needed, as the cache holds
+        it: not copied as reading the field copies it, so not to be changed.
+        The engine reads it several times per line."""
+        self.ensure_one()
+        field = self._fields["engine_steps"]
+        cache = field._get_cache(self.env)
+        if self.id not in cache or self.env.is_to_compute(field, self):
+            # Computed with the engine price (the same compute), or read.
+            self.mapped("engine_price_unit")
+            if self.id not in cache or self.env.is_to_compute(field, self):
+                return self.engine_steps
+        return cache[self.id] or False
+
+    def _get_engine_step_list(self):
+        """The steps of the line's engine price (read only)."""
+        return (self._get_engine_steps_value() or {}).get("steps") or []
+
+    def _get_engine_line_prices(self, adjusted=None):
         """The unit price and the discount that give the line its engine price.
 
         The discount is the one the pricelist shows, as in Odoo; when a rule or
         a promise applies, the unit price is set so that the price after that
-        discount is the engine price."""
+        discount is the engine price. ``adjusted``: whether one applies, when
+        the caller knows it."""
         self.ensure_one()
         discount = self._get_engine_pricelist_discount()
-        if not self._has_engine_adjustment():
+        if adjusted is None:
+            adjusted = self._has_engine_adjustment()
+        if not adjusted:
             return self._get_engine_display_price(), discount
         if float_compare(discount, 100.0, precision_digits=2) >= 0:
             return self.engine_price_unit, 0.0
@@ -542,5 +629,5 @@ class SaleOrderLine(models.Model):
         super()._reset_price_unit()
         if not self._is_engine_priced() or not self._has_engine_adjustment():
             return
-        price = self._get_engine_line_prices()[0]
+        price = self._get_engine_line_prices(adjusted=True)[0]
         self.update({"price_unit": price, "technical_price_unit": price})

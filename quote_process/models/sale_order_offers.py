@@ -91,6 +91,8 @@ class SaleOrder(models.Model):
         return True
 
     def _recompute_prices(self):
+        # Update Prices asks the pricelist again.
+        self.env["sale.order.line"]._clear_engine_pricelist_memo()
         with self.order_line._quote_defer_deviation_check():
             return super()._recompute_prices()
 
