@@ -24,22 +24,21 @@ Examples:
     python3 benchmarks/bench_guidance.py -d qp_bench
     python3 benchmarks/bench_guidance.py -d qp_bench --history 20000 --rounds 5
 
-Connection: the PG* variables (PGHOST, PGPORT, PGUSER, PGPASSWORD) or the
-options below, as for Odoo.
+Connection: as Odoo reads it (-c, ODOO_RC, the PG* variables), or the options
+--db_host, --db_port, --db_user, --db_password.
 """
 
 import argparse
-import os
 import statistics
 import sys
 import time
-from pathlib import Path
+
+from odoo_connection import add_connection_arguments, odoo_options
 
 from odoo import SUPERUSER_ID, api
 from odoo.modules.registry import Registry
 from odoo.tools import config
 
-REPO = Path(__file__).resolve().parent.parent
 TARGET_MS = 100.0
 
 
@@ -57,15 +56,7 @@ def parse_args():
         "--lines", type=int, default=200, help="lines of the quotation (200)"
     )
     parser.add_argument("--rounds", type=int, default=7, help="runs per measure (7)")
-    parser.add_argument(
-        "--addons-path",
-        default=str(REPO),
-        help="addons path holding quote_process (this repository)",
-    )
-    parser.add_argument("--db_host", default=os.environ.get("PGHOST"))
-    parser.add_argument("--db_port", default=os.environ.get("PGPORT"))
-    parser.add_argument("--db_user", default=os.environ.get("PGUSER"))
-    parser.add_argument("--db_password", default=os.environ.get("PGPASSWORD"))
+    add_connection_arguments(parser)
     args = parser.parse_args()
     if args.history < 1 or not 1 <= args.lines <= 200:
         parser.error("--history must be at least 1 and --lines from 1 to 200")
@@ -73,12 +64,7 @@ def parse_args():
 
 
 def odoo_registry(args):
-    options = ["--addons-path", args.addons_path, "--log-level", "warn"]
-    for flag in ("db_host", "db_port", "db_user", "db_password"):
-        value = getattr(args, flag)
-        if value:
-            options += [f"--{flag}", value]
-    config.parse_config(options)
+    config.parse_config(odoo_options(args))
     return Registry(args.database)
 
 
