@@ -21,6 +21,16 @@ environment: QP_SUITES_HTTP_PORT (default 8169; the processes take the ports
 from there on), QP_SUITES_JOBS, QP_SUITES_KEEP_DB=1 to keep the databases,
 QP_SUITES_TESTS to run only some test paths (space separated, relative to
 Odoo's addons folder).
+
+Other sales apps: QP_SUITES_APPS, the apps installed on both databases and
+whose tests run (space or comma separated; default "sale sale_management
+sale_crm crm"; their dependencies are installed with them), and
+QP_SUITES_ADDONS, the addons folder of a full Odoo source that holds them
+(default: the addons folder of the Odoo that runs this script; it comes first
+in the addons path, before this repository). For example:
+
+    QP_SUITES_ADDONS=/opt/odoo19-full/addons \
+    QP_SUITES_APPS="sale_loyalty sale_stock delivery" make odoo-suites
 """
 
 import glob
@@ -36,15 +46,29 @@ import xml.etree.ElementTree as ET
 import odoo
 from odoo.tools import config
 
-APPS = ["sale", "sale_management", "sale_crm", "crm"]
+DEFAULT_APPS = ["sale", "sale_management", "sale_crm", "crm"]
 ADDON = "quote_process"
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 EXPECTED_FILE = os.path.join(REPO, "tools", "odoo_suites_expected.txt")
 
 
 def odoo_addons_dir():
+    """The addons folder whose apps are installed and tested: QP_SUITES_ADDONS,
+    or the one of the Odoo that runs this script."""
+    folder = os.environ.get("QP_SUITES_ADDONS")
+    if folder:
+        folder = os.path.abspath(os.path.expanduser(folder))
+        if not os.path.isdir(folder):
+            sys.exit(f"error: QP_SUITES_ADDONS={folder} is not a folder")
+        return folder
     config.parse_config([], setup_logging=False)
     return config.addons_community_dir
+
+
+def suite_apps():
+    """The apps installed beside quote_process: QP_SUITES_APPS or the default."""
+    apps = os.environ.get("QP_SUITES_APPS", "").replace(",", " ").split()
+    return apps or list(DEFAULT_APPS)
 
 
 def write_config(workdir, addons_dir, job=0):
@@ -237,24 +261,31 @@ def cause(message):
 def main():
     start = time.monotonic()
     addons_dir = odoo_addons_dir()
+    apps = suite_apps()
+    for app in apps:
+        if not os.path.isfile(os.path.join(addons_dir, app, "__manifest__.py")):
+            sys.exit(f"error: no app {app} in {addons_dir}")
     workdir = tempfile.mkdtemp(prefix="quote_process_suites.")
     stamp = time.strftime("%Y%m%d%H%M%S")
     db_with = f"qp_suites_with_{stamp}_{os.getpid()}"
     db_without = f"qp_suites_without_{stamp}_{os.getpid()}"
     targets = os.environ.get("QP_SUITES_TESTS", "").split() or [
-        f"{app}/tests" for app in APPS
+        f"{app}/tests"
+        for app in apps
+        if os.path.isdir(os.path.join(addons_dir, app, "tests"))
     ]
     jobs = int(os.environ.get("QP_SUITES_JOBS") or min(4, os.cpu_count() or 1))
     groups = share_out(targets, addons_dir, jobs)
     confs = [write_config(workdir, addons_dir, job) for job in range(len(groups))]
     copies = [f"_{job}" if job else "" for job in range(len(groups))]
-    print(f"Odoo {odoo.release.version}, tests of {', '.join(targets)}")
+    print(f"Odoo {odoo.release.version} ({addons_dir}), apps {', '.join(apps)}")
+    print(f"Tests of {', '.join(targets)}")
     print(f"Work files in {workdir}; {len(groups)} test processes")
     try:
         install_both(
             [
-                (db_with, [*APPS, ADDON], confs[0], f"{workdir}/install_with.log"),
-                (db_without, APPS, confs[0], f"{workdir}/install_without.log"),
+                (db_with, [*apps, ADDON], confs[0], f"{workdir}/install_with.log"),
+                (db_without, apps, confs[0], f"{workdir}/install_without.log"),
             ]
         )
         for copy in copies[1:]:
@@ -297,6 +328,8 @@ def main():
         else:
             regressions.append((test_id, cause(message)))
     for test_id in expected:
+        if test_id not in with_addon:
+            continue  # not in this run (QP_SUITES_APPS, QP_SUITES_TESTS)
         if test_id not in failed_with and test_id not in dict(expected_bad):
             expected_bad.append((test_id, "no longer fails with the addon's rule"))
     passed = sum(1 for outcome, _m in with_addon.values() if outcome == "passed")

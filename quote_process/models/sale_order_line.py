@@ -46,8 +46,30 @@ class SaleOrderLine(models.Model):
             if not self.env.su and any(f in vals for f in PRICE_FIELDS):
                 vals["price_set_by_id"] = self.env.uid
         lines = super().create(vals_list)
-        lines._quote_check_people_deviations()
+        checked = lines.browse(
+            [
+                line.id
+                for line, vals in zip(lines, vals_list, strict=True)
+                if not line._quote_is_delivered_extra(vals)
+            ]
+        )
+        checked._quote_check_people_deviations()
         return lines
+
+    def _quote_is_delivered_extra(self, vals):
+        """Whether the line was created by the delivery of a confirmed order:
+        a product delivered (or returned for exchange) beyond what was ordered,
+        which sale_stock adds as a line linked to its stock moves, nothing
+        ordered, at the unit price of the ordered line or at zero. Its price is
+        Odoo's own, set by the validation of the picking, not by the person who
+        validates it: recorded, not refused."""
+        self.ensure_one()
+        return bool(
+            vals.get("move_ids")
+            and "move_ids" in self._fields
+            and self.order_id.state == "sale"
+            and not self.product_uom_qty
+        )
 
     def write(self, vals):
         self._clear_engine_pricelist_memo()
