@@ -20,6 +20,7 @@ import sys
 import time
 
 from odoo_connection import add_connection_arguments, odoo_options
+from seeding import columns, store_main_products
 
 ORDER_COUNT_SQL = "SELECT count(*) FROM sale_order"
 
@@ -86,14 +87,6 @@ def seed(env, quotes):
     )
     env.flush_all()
 
-    def columns(table):
-        cr.execute(
-            """SELECT column_name FROM information_schema.columns
-                WHERE table_name = %s AND column_name != 'id'""",
-            [table],
-        )
-        return [row[0] for row in cr.fetchall()]
-
     # g: 1..N. 40 % won, 35 % lost, 15 % sent, 10 % draft.
     state_sql = """CASE WHEN g %% 20 < 8 THEN 'sale'
                         WHEN g %% 20 < 15 THEN 'cancel'
@@ -115,7 +108,7 @@ def seed(env, quotes):
             THEN (now() - (g %% 300) * interval '1 day')::date END""",
         "access_token": "NULL",
     }
-    order_columns = columns("sale_order")
+    order_columns = columns(cr, "sale_order")
     select = ", ".join(overrides.get(col, f"s.{col}") for col in order_columns)
     params = {
         "seed": seed_order.id,
@@ -152,7 +145,7 @@ def seed(env, quotes):
         "untaxed_amount_to_invoice": "0",
         "untaxed_amount_invoiced": "0",
     }
-    line_columns = columns("sale_order_line")
+    line_columns = columns(cr, "sale_order_line")
     line_select = ", ".join(line_overrides.get(c, f"l.{c}") for c in line_columns)
     cr.execute(
         f"""INSERT INTO sale_order_line ({", ".join(line_columns)})
@@ -168,6 +161,7 @@ def seed(env, quotes):
             "n_products": len(products),
         },
     )
+    store_main_products(cr, order_ids)
     cr.execute("ANALYZE sale_order")
     cr.execute("ANALYZE sale_order_line")
     env.invalidate_all()

@@ -34,6 +34,7 @@ import sys
 import time
 
 from odoo_connection import add_connection_arguments, odoo_options
+from seeding import columns
 
 from odoo import SUPERUSER_ID, api
 from odoo.modules.registry import Registry
@@ -109,14 +110,6 @@ def fill_history(env, products, customers, count):
     seed.action_confirm()
     env.flush_all()
 
-    def columns(table):
-        cr.execute(
-            """SELECT column_name FROM information_schema.columns
-                WHERE table_name = %s AND column_name != 'id'""",
-            [table],
-        )
-        return [row[0] for row in cr.fetchall()]
-
     won = "g %% 5 < 2"
     order_overrides = {
         "name": "'BENCH/' || g",
@@ -128,7 +121,7 @@ def fill_history(env, products, customers, count):
             THEN (now() - (g %% 360) * interval '1 day')::date END""",
         "access_token": "NULL",
     }
-    order_columns = columns("sale_order")
+    order_columns = columns(cr, "sale_order")
     select = ", ".join(order_overrides.get(c, f"s.{c}") for c in order_columns)
     cr.execute(
         f"""INSERT INTO sale_order ({", ".join(order_columns)})
@@ -154,7 +147,7 @@ def fill_history(env, products, customers, count):
         "price_unit": f"l.engine_price_unit * (1 + {deviation} / 100.0)",
         "technical_price_unit": f"l.engine_price_unit * (1 + {deviation} / 100.0)",
     }
-    line_columns = columns("sale_order_line")
+    line_columns = columns(cr, "sale_order_line")
     line_select = ", ".join(line_overrides.get(c, f"l.{c}") for c in line_columns)
     cr.execute(
         f"""INSERT INTO sale_order_line ({", ".join(line_columns)})

@@ -215,6 +215,20 @@ def quote_values(catalog, line_count, rng):
 # ----------------------------------------------------------------------
 
 
+def with_widget_dependencies(spec):
+    """The fields spec as the web client sends it: Odoo's test Form reads the
+    view, not the fields that its widgets add (the engine price widget of
+    quote_process reads the engine steps, the currency and the company)."""
+    spec = {name: dict(sub) for name, sub in spec.items()}
+    for sub in spec.values():
+        if "fields" in sub:
+            sub["fields"] = with_widget_dependencies(sub["fields"])
+    if "engine_price_unit" in spec:
+        for name in ("engine_steps", "currency_id", "company_id"):
+            spec.setdefault(name, {"fields": {}} if name.endswith("_id") else {})
+    return spec
+
+
 class Side:
     """One database of the comparison, with its data, in one transaction."""
 
@@ -258,9 +272,13 @@ class Side:
         self.onchange_calls = self.record_onchange_calls()
 
     def activate(self, applying):
-        """Activate the rule set of which about ``applying`` rules apply."""
+        """Activate the rule set of which about ``applying`` rules apply; the
+        rules already as wanted are not written (a write of a rule empties the
+        engine's cache of rules, which users' saves find filled)."""
         for key, rules in self.rule_sets.items():
-            rules.active = key == applying
+            rules.filtered(
+                lambda rule, on=key == applying: rule.active != on
+            ).active = key == applying
         self.env.flush_all()
 
     def applied_per_line(self, order):
@@ -372,8 +390,15 @@ class Side:
                 original = model.onchange
 
                 def onchange(records, values, field_names, fields_spec):
+                    # replayed with the fields the web client asks for
                     calls.append(
-                        (records._name, records.ids, values, field_names, fields_spec)
+                        (
+                            records._name,
+                            records.ids,
+                            values,
+                            field_names,
+                            with_widget_dependencies(fields_spec),
+                        )
                     )
                     return original(records, values, field_names, fields_spec)
 

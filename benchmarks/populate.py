@@ -30,6 +30,7 @@ from odoo_connection import (
     connection_cli,
     odoo_options,
 )
+from seeding import columns, store_main_products
 
 REPO = Path(__file__).resolve().parent.parent
 HERE = Path(__file__).resolve().parent
@@ -65,14 +66,6 @@ def parse_args():
     if args.quotes < 1 or args.lines < 1:
         parser.error("--quotes and --lines must be at least 1")
     return args
-
-
-def columns(cr, table, exclude=("id",)):
-    cr.execute(
-        "SELECT column_name FROM information_schema.columns WHERE table_name = %s",
-        [table],
-    )
-    return [row[0] for row in cr.fetchall() if row[0] not in exclude]
 
 
 def create_master_data(env, args):
@@ -309,6 +302,7 @@ def clone_quotes(env, data, quotes):
             "n_products": len(products),
         },
     )
+    store_main_products(cr, order_ids)
     # history: one chatter message per quotation that was sent
     cr.execute(
         """INSERT INTO mail_message (model, res_id, message_type, body, author_id,

@@ -1,6 +1,8 @@
 from . import input_check
 from . import res_company
 from . import res_config_settings
+from . import res_partner
+from . import res_partner_category
 from . import quote_deviation_reason
 from . import quote_discount_authority
 from . import sale_order
@@ -26,3 +28,4 @@ from . import quote_pricing_rule_guidance
 from . import quote_promise
 from . import crm_lead
 from . import mail_template
+from . import ir_qweb

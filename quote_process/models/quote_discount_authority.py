@@ -92,11 +92,12 @@ class QuoteDiscountAuthority(models.Model):
         """Largest deviation below the engine price (a positive percentage) that
         ``user`` may give alone in ``company``: the largest of the authorities of
         the user's groups, implied groups included."""
-        authorities = self.sudo().search(
+        authorities = self.sudo().search_fetch(
             [
                 ("company_id", "=", company.id),
-                ("group_id", "in", user.sudo().all_group_ids.ids),
-            ]
+                ("group_id", "in", user.sudo()._get_group_ids()),
+            ],
+            ["max_deviation_percent"],
         )
         return max(authorities.mapped("max_deviation_percent"), default=0.0)
 

@@ -1,6 +1,6 @@
 from collections import defaultdict
 
-from odoo import api, fields, models
+from odoo import api, fields, models, tools
 from odoo.exceptions import ValidationError
 from odoo.fields import Domain
 from odoo.tools import (
@@ -437,17 +437,69 @@ class QuotePricingRule(models.Model):
             )
         return conditions
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        rules = super().create(vals_list)
+        self.env.registry.clear_cache()  # _get_engine_rule_values
+        return rules
+
+    def write(self, vals):
+        res = super().write(vals)
+        self.env.registry.clear_cache()  # _get_engine_rule_values
+        return res
+
+    def unlink(self):
+        res = super().unlink()
+        self.env.registry.clear_cache()  # _get_engine_rule_values
+        return res
+
     @api.model
     def _get_engine_rules(self, companies, domain=None):
         """Active rules of ``companies`` (and of ``domain``, if given) in
-        evaluation order, as plain values.
+        evaluation order, as plain values. Without ``domain``, the rules'
+        values are kept in the registry's cache until a rule changes: the
+        engine reads them on every save, for a single line too.
 
         :return: {company id: [EngineRule, ...]}
         """
+        if domain is None:
+            values = [
+                rule_values
+                for company_id in companies.ids
+                for rule_values in self._get_engine_rule_values(company_id)
+            ]
+        else:
+            values = self._read_engine_rule_values(
+                Domain("company_id", "in", companies.ids) & Domain(domain)
+            )
+        by_company = defaultdict(list)
+        for position, rule_values in enumerate(values):
+            by_company[rule_values["company_id"]].append(
+                EngineRule(rule_values, position)
+            )
+        return by_company
+
+    @api.model
+    @tools.ormcache("company_id")
+    def _get_engine_rule_values(self, company_id):
+        """The active rules of a company as the engine reads them, as
+        superuser (the engine prices every salesperson's quotes alike);
+        cleared when a rule or a customer tag is created, changed or
+        deleted, or when a customer of a rule moves to another company.
+        Read-only."""
+        return tuple(
+            self.sudo()
+            .with_context(active_test=True)
+            ._read_engine_rule_values(Domain("company_id", "=", company_id))
+        )
+
+    @api.model
+    def _read_engine_rule_values(self, domain):
+        """The rules of ``domain`` in evaluation order, each as a dict of the
+        values an EngineRule is made of."""
         rules = self.search_fetch(
-            Domain("company_id", "in", companies.ids) & Domain(domain or []),
+            domain,
             [
-                "name",
                 "company_id",
                 "product_id",
                 "product_tmpl_id",
@@ -467,8 +519,26 @@ class QuotePricingRule(models.Model):
             ],
             order="sequence, id",
         )
-        rules.partner_id.fetch(["commercial_partner_id"])
-        by_company = defaultdict(list)
-        for position, rule in enumerate(rules):
-            by_company[rule.company_id.id].append(EngineRule(rule, position))
-        return by_company
+        return [
+            {
+                "id": rule.id,
+                "company_id": rule.company_id.id,
+                "product_id": rule.product_id.id,
+                "product_tmpl_id": rule.product_tmpl_id.id,
+                "categ_id": rule.categ_id.id,
+                # a rule for a contact holds for its company
+                "partner_id": rule.partner_id.commercial_partner_id.id,
+                "tag_ids": frozenset(rule.partner_category_ids.ids),
+                "pricelist_id": rule.pricelist_id.id,
+                "payment_term_id": rule.payment_term_id.id,
+                "payment_method_line_id": rule.payment_method_line_id.id,
+                "team_id": rule.team_id.id,
+                "min_quantity": rule.min_quantity,
+                "date_start": rule.date_start,
+                "date_end": rule.date_end,
+                "adjustment_type": rule.adjustment_type,
+                "adjustment_value": rule.adjustment_value,
+                "stop_processing": rule.stop_processing,
+            }
+            for rule in rules
+        ]

@@ -101,14 +101,22 @@ class SaleOrderLine(models.Model):
 
     @api.depends("engine_steps")
     def _compute_engine_rule_ids(self):
+        rule_ids_by_line = {}
         for line in self:
             steps = (line.engine_steps or {}).get("steps") or []
-            rule_ids = [step["rule_id"] for step in steps if step.get("kind") == "rule"]
-            line.engine_rule_ids = (
-                self.env["quote.pricing.rule"]
-                .with_context(active_test=False)
-                .browse(rule_ids)
-                .exists()
+            rule_ids_by_line[line] = [
+                step["rule_id"] for step in steps if step.get("kind") == "rule"
+            ]
+        # one query for the rules of all the lines, deleted rules left out
+        rules = self.env["quote.pricing.rule"].with_context(active_test=False)
+        existing = set(
+            rules.browse({i for ids in rule_ids_by_line.values() for i in ids})
+            .exists()
+            .ids
+        )
+        for line, rule_ids in rule_ids_by_line.items():
+            line.engine_rule_ids = rules.browse(
+                [rule_id for rule_id in rule_ids if rule_id in existing]
             )
 
     def _search_engine_rule_ids(self, operator, value):

@@ -97,9 +97,13 @@ class QuoteVersion(models.Model):
         readonly=True,
         help="Validity of the quotation the customer received.",
     )
+    # Hundreds of kB on a large quotation: not read with the other fields of
+    # the versions (their number, fingerprint and totals, read by every
+    # sending and by the quotation's form), only when the lines are shown.
     line_data = fields.Json(
         string="Lines",
         readonly=True,
+        prefetch=False,
         help="The lines in order, sections and notes included: product, "
         "description, quantity, unit, unit price, discount, engine price, "
         "deviation and subtotal.",
@@ -290,24 +294,26 @@ class QuoteVersion(models.Model):
             limit=1,
         )
 
-    def _data(self):
-        """The values compared between versions. The lines are read as stored:
-        the ORM copies a JSON value on every read, and a version never
-        changes."""
+    def _data(self, lines=True):
+        """The values compared between versions, the lines only with
+        ``lines``. The lines are read as stored: the ORM copies a JSON value on
+        every read, and a version never changes."""
         self.ensure_one()
-        self.env.cr.execute(
-            SQL("SELECT line_data FROM quote_version WHERE id = %s", self.id)
-        )
-        row = self.env.cr.fetchone()
-        return {
+        data = {
             "version": self.version,
             "channel": self.channel,
-            "line_data": (row and row[0]) or [],
             "currency_id": self.currency_id.id,
             "amount_total": self.amount_total,
             "payment_term_id": self.payment_term_id.id,
             "validity_date": self.validity_date,
         }
+        if lines:
+            self.env.cr.execute(
+                SQL("SELECT line_data FROM quote_version WHERE id = %s", self.id)
+            )
+            row = self.env.cr.fetchone()
+            data["line_data"] = (row and row[0]) or []
+        return data
 
     @api.model
     def _money(self, amount, currency_id):

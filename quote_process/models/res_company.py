@@ -125,13 +125,37 @@ class ResCompany(models.Model):
 
     def write(self, vals):
         check_client_values(self, vals)
+        discount_products = (
+            self.sale_discount_product_id
+            if "sale_discount_product_id" in vals
+            else self.env["product.product"]
+        )
         res = super().write(vals)
+        if "sale_discount_product_id" in vals:
+            self._quote_recompute_discount_lines(
+                discount_products | self.sale_discount_product_id
+            )
         if {"quote_deviation_tolerance", "quote_approve_preexisting"} & set(vals):
             self.env["sale.order"]._quote_refresh_approval_states(self)
         if "quote_deviation_tolerance" in vals:
             # the tolerance moves quotes between the bands of the guidance
             self.env["quote.guidance.stat"]._refresh(self)
         return res
+
+    def _quote_recompute_discount_lines(self, products):
+        """Whether the lines of ``products`` are engine-priced follows the
+        discount product of their company (Odoo's discount lines are not):
+        only these lines, not every line of the companies."""
+        if not products:
+            return
+        lines = (
+            self.env["sale.order.line"]
+            .sudo()
+            .search(
+                [("company_id", "in", self.ids), ("product_id", "in", products.ids)]
+            )
+        )
+        self.env.add_to_compute(lines._fields["is_engine_priced"], lines)
 
     def _quote_create_default_authorities(self):
         """Give each company the default discount authorities it lacks:

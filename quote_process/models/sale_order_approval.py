@@ -110,7 +110,8 @@ class SaleOrder(models.Model):
         "res.users",
         string="Can Approve",
         compute="_compute_quote_approver_ids",
-        help="Who may approve the prices of this quote.",
+        help="Who may approve the prices of this quote, while they wait for "
+        "an approval.",
     )
     can_approve_quote = fields.Boolean(
         compute="_compute_quote_approver_ids",
@@ -179,7 +180,13 @@ class SaleOrder(models.Model):
     @api.depends_context("uid")
     def _compute_quote_approver_ids(self):
         for order in self:
-            approvers = order._quote_get_approvers()
+            # named only while the quote waits for an approval: the form
+            # computes them on every change of a line
+            approvers = (
+                order._quote_get_approvers()
+                if order.approval_state in APPROVAL_BLOCKING_STATES
+                else self.env["res.users"]
+            )
             order.quote_approver_ids = approvers
             order.can_approve_quote = (
                 order.approval_state in APPROVAL_BLOCKING_STATES
@@ -223,7 +230,7 @@ class SaleOrder(models.Model):
                     )
                 )
             order.order_line.filtered(
-                lambda line: line._is_engine_priced()
+                "is_engine_priced"
             )._quote_check_deviation_reasons()
             order.check_access("write")
             order._quote_request_approval()
@@ -274,21 +281,23 @@ class SaleOrder(models.Model):
     def _quote_max_deviation_below(self):
         """Largest deviation below the engine price, as a positive percentage."""
         self.ensure_one()
-        engine_lines = self.order_line.filtered(lambda line: line._is_engine_priced())
+        engine_lines = self.order_line.filtered("is_engine_priced")
         below = max([-line.deviation_percent for line in engine_lines], default=0.0)
         # Global discount lines (Odoo's discount wizard) lower the whole quote.
         discount_product = self.company_id.sale_discount_product_id
+        if not discount_product:
+            return max(below, 0.0)
         discount_lines = self.order_line.filtered(
             lambda line: (
-                discount_product
-                and line.product_id == discount_product
-                and not line._is_engine_priced()
+                line.product_id == discount_product and not line.is_engine_priced
             )
         )
+        if not discount_lines:
+            return max(below, 0.0)
         engine_total = sum(
             line.engine_price_unit * line.product_uom_qty for line in engine_lines
         )
-        if discount_lines and not float_is_zero(engine_total, precision_digits=2):
+        if not float_is_zero(engine_total, precision_digits=2):
             effective_total = sum(
                 line._get_discounted_price() * line.product_uom_qty
                 for line in engine_lines
@@ -301,7 +310,10 @@ class SaleOrder(models.Model):
         if self._quote_is_exempt_before_install():
             return "not_required"
         needed = self.max_deviation_percent
-        if float_compare(needed, self._quote_salesperson_authority(), 2) <= 0:
+        # nothing below the engine price is within anybody's authority
+        if float_compare(needed, 0.0, 2) <= 0 or (
+            float_compare(needed, self._quote_salesperson_authority(), 2) <= 0
+        ):
             return "not_required"
         if (
             self.approved_by_id
@@ -345,8 +357,9 @@ class SaleOrder(models.Model):
         self.ensure_one()
         return self.order_line.filtered(
             lambda line: (
-                (line._is_engine_priced() and line.deviation_percent < 0)
-                or (not line._is_engine_priced() and line.price_unit < 0)
+                line.deviation_percent < 0
+                if line.is_engine_priced
+                else line.price_unit < 0
             )
         ).price_set_by_id
 
@@ -434,7 +447,7 @@ class SaleOrder(models.Model):
         if trust_env and self._quote_gate_trusts_env():
             return
         self.filtered(lambda o: o.state in states).order_line.filtered(
-            lambda line: line._is_engine_priced()
+            "is_engine_priced"
         )._quote_check_deviation_reasons()
         blocked = self._quote_blocking_approval(states)
         if not blocked:
@@ -491,7 +504,7 @@ class SaleOrder(models.Model):
                 reason=line.deviation_reason_id.name or self.env._("no reason"),
             )
             for line in self.order_line
-            if line._is_engine_priced() and line._quote_exceeds_tolerance()
+            if line.is_engine_priced and line._quote_exceeds_tolerance()
         )
         return Markup("<ul>%s</ul>") % items if items else Markup("")
 

@@ -23,6 +23,40 @@ class SaleOrder(models.Model):
         "quote gives away against the engine price.",
     )
 
+    quote_main_product_id = fields.Many2one(
+        comodel_name="product.product",
+        string="Main Product",
+        compute="_compute_quote_main_product_id",
+        store=True,
+        help="The product of the quote's largest line (by untaxed amount): its "
+        "category is the quote's main product category in Quote Analysis.",
+    )
+
+    @api.depends(
+        "order_line.price_subtotal",
+        "order_line.product_id",
+        "order_line.display_type",
+        "order_line.is_downpayment",
+    )
+    def _compute_quote_main_product_id(self):
+        for order in self:
+            # the largest line; of equal ones, the first created
+            ranked = sorted(
+                order.order_line,
+                key=lambda line: (-line.price_subtotal, line._origin.id or 0),
+            )
+            main = next(
+                (
+                    line
+                    for line in ranked
+                    if line.product_id
+                    and not line.display_type
+                    and not line.is_downpayment
+                ),
+                order.order_line.browse(),
+            )
+            order.quote_main_product_id = main.product_id
+
     @api.depends(
         "order_line.deviation_percent",
         "order_line.engine_price_unit",
@@ -32,9 +66,7 @@ class SaleOrder(models.Model):
     )
     def _compute_quote_discount(self):
         for order in self:
-            engine_lines = order.order_line.filtered(
-                lambda line: line._is_engine_priced()
-            )
+            engine_lines = order.order_line.filtered("is_engine_priced")
             order.quote_deviation_above = max(
                 [line.deviation_percent for line in engine_lines] + [0.0]
             )
@@ -48,7 +80,6 @@ class SaleOrder(models.Model):
                 discount -= sum(
                     line.price_unit * line.product_uom_qty
                     for line in order.order_line
-                    if line.product_id == discount_product
-                    and not line._is_engine_priced()
+                    if line.product_id == discount_product and not line.is_engine_priced
                 )
             order.quote_discount_amount = discount

@@ -9,6 +9,7 @@ The capabilities live beside this file: the pricing engine
 from contextlib import contextmanager
 
 from odoo import api, models
+from odoo.tools import float_compare
 
 from .input_check import check_client_values
 from .sale_order import prices_are_trusted
@@ -59,16 +60,43 @@ class SaleOrderLine(models.Model):
     def _quote_is_delivered_extra(self, vals):
         """Whether the line was created by the delivery of a confirmed order:
         a product delivered (or returned for exchange) beyond what was ordered,
-        which sale_stock adds as a line linked to its stock moves, nothing
-        ordered, at the unit price of the ordered line or at zero. Its price is
-        Odoo's own, set by the validation of the picking, not by the person who
-        validates it: recorded, not refused."""
+        which sale_stock adds as a line linked to its picked stock moves,
+        nothing ordered, at the unit price of the ordered line of the
+        product (invoiced on delivery), at zero (invoiced on order) or at the
+        price computed for it. Its price is Odoo's own, set by the validation
+        of the picking, not by the person who validates it: recorded, not
+        refused. A line that claims to be one at another price is checked."""
         self.ensure_one()
-        return bool(
+        if not (
             vals.get("move_ids")
             and "move_ids" in self._fields
             and self.order_id.state == "sale"
             and not self.product_uom_qty
+        ):
+            return False
+        moves = self.sudo().move_ids
+        if not moves or not all(moves.mapped("picked")):
+            return False
+        if "price_unit" not in vals:
+            return True
+        if self.product_id.invoice_policy == "order":
+            expected = 0.0
+        else:
+            ordered = (self.order_id.order_line - self).filtered(
+                lambda line: line.product_id == self.product_id
+            )[:1]
+            if not ordered:
+                return False
+            expected = ordered.price_unit
+        return (
+            float_compare(
+                vals["price_unit"] or 0.0,
+                expected,
+                precision_digits=self.env["decimal.precision"].precision_get(
+                    "Product Price"
+                ),
+            )
+            == 0
         )
 
     def write(self, vals):

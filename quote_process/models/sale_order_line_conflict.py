@@ -40,7 +40,7 @@ class SaleOrderLine(models.Model):
             lambda line: (
                 line.order_id.partner_id
                 and line.order_id.state in QUOTATION_STATES
-                and line._is_engine_priced()
+                and line.is_engine_priced
             )
         )
         (self - lines).price_conflict_warning = False
@@ -50,7 +50,7 @@ class SaleOrderLine(models.Model):
             fields.Datetime.now(), days=PRICE_CONFLICT_DAYS
         )
         partners = lines.order_id.partner_id.commercial_partner_id
-        others = self.search_fetch(
+        domain = (
             Domain("product_id", "in", lines.product_id.ids)
             & Domain("order_partner_id.commercial_partner_id", "in", partners.ids)
             & Domain("company_id", "in", lines.company_id.ids)
@@ -61,18 +61,49 @@ class SaleOrderLine(models.Model):
                     Domain("state", "=", "sale")
                     & Domain("order_id.date_order", ">=", since)
                 )
-            ),
-            ["order_id", "product_id", "price_unit", "discount", "currency_id"],
-        )
-        others.order_id.fetch(["name", "partner_id", "currency_id", "state"])
-        by_key = defaultdict(list)
-        for other in others:
-            key = (
-                other.order_id.partner_id.commercial_partner_id.id,
-                other.product_id.id,
-                other.company_id.id,
             )
-            by_key[key].append(other)
+        )
+        if len(lines.order_id) == 1 and lines.order_id._origin:
+            # one quote's lines (its form): its other lines are no conflict
+            domain &= Domain("order_id", "!=", lines.order_id._origin.id)
+        # Read as rows: a customer's other quotes may hold thousands of lines,
+        # each compared with the lines of this quote.
+        query = self._search(domain)
+        rows = self.env.execute_query(
+            query.select(
+                *(
+                    self._field_to_sql(query.table, fname, query)
+                    for fname in (
+                        "id",
+                        "order_id",
+                        "order_partner_id",
+                        "product_id",
+                        "company_id",
+                        "currency_id",
+                        "price_unit",
+                        "discount",
+                    )
+                )
+            )
+        )
+        commercial = {
+            partner.id: partner.commercial_partner_id.id
+            for partner in self.env["res.partner"].browse({row[2] for row in rows})
+        }
+        other_orders = self.env["sale.order"].browse({row[1] for row in rows})
+        other_orders.fetch(["name", "state"])
+        by_key = defaultdict(list)
+        for other_id, order_id, partner_id, product_id, company_id, *prices in rows:
+            currency_id, price_unit, discount = prices
+            by_key[(commercial[partner_id], product_id, company_id)].append(
+                (
+                    other_id,
+                    other_orders.browse(order_id),
+                    currency_id,
+                    # as sale.order.line._get_discounted_price
+                    (price_unit or 0.0) * (1 - (discount or 0.0) / 100.0),
+                )
+            )
         for line in lines:
             order = line.order_id
             key = (
@@ -82,21 +113,21 @@ class SaleOrderLine(models.Model):
             )
             currency = line.currency_id or line.company_id.currency_id
             price = line._get_discounted_price()
+            origin_order_id, origin_line_id = order._origin.id, line._origin.id
             texts = []
-            for other in by_key.get(key, ()):
-                if other.order_id == order._origin or other == line._origin:
+            for other_id, other_order, currency_id, other_price in by_key.get(key, ()):
+                if other_order.id == origin_order_id or other_id == origin_line_id:
                     continue
-                if other.currency_id != currency:
+                if currency_id != currency.id:
                     continue
-                other_price = other._get_discounted_price()
                 if not currency.compare_amounts(other_price, price):
                     continue
                 texts.append(
                     self.env._(
                         "%(document)s (%(status)s): %(price)s",
-                        document=other.order_id.name,
+                        document=other_order.name,
                         status=self.env._("open quotation")
-                        if other.order_id.state in QUOTATION_STATES
+                        if other_order.state in QUOTATION_STATES
                         else self.env._("confirmed order"),
                         price=format_amount(self.env, other_price, currency),
                     )

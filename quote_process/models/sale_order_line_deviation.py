@@ -50,6 +50,12 @@ class SaleOrderLine(models.Model):
         help="The deviation exceeds the company's tolerance: a reason and a note "
         "are required.",
     )
+    deviation_reason_required = fields.Boolean(
+        compute="_compute_deviation_reason_required",
+        help="Technical: the form asks the current user for a reason and a note: "
+        "the deviation exceeds the tolerance and the user's prices are not "
+        "recorded as they are (superuser, integration user).",
+    )
 
     # ------------------------------------------------------------------
     # Computes and searches
@@ -65,6 +71,13 @@ class SaleOrderLine(models.Model):
         for line in self:
             line.deviation_needs_reason = line._quote_exceeds_tolerance()
 
+    @api.depends("deviation_needs_reason")
+    @api.depends_context("uid")
+    def _compute_deviation_reason_required(self):
+        trusted = prices_are_trusted(self.env)
+        for line in self:
+            line.deviation_reason_required = line.deviation_needs_reason and not trusted
+
     # ------------------------------------------------------------------
     # Business methods
     # ------------------------------------------------------------------
@@ -74,9 +87,7 @@ class SaleOrderLine(models.Model):
         lines the engine does not price."""
         self.ensure_one()
         engine_price = self.engine_price_unit
-        if not self._is_engine_priced() or float_is_zero(
-            engine_price, precision_digits=6
-        ):
+        if not self.is_engine_priced or float_is_zero(engine_price, precision_digits=6):
             return 0.0
         return (self._get_discounted_price() - engine_price) / engine_price * 100
 
@@ -134,7 +145,7 @@ class SaleOrderLine(models.Model):
             return {}
         changes = {}
         for line in self:
-            if line.order_id.state != "sale" or not line._is_engine_priced():
+            if line.order_id.state != "sale" or not line.is_engine_priced:
                 continue
             currency = line.currency_id or line.company_id.currency_id
             price_changed = "price_unit" in vals and currency.compare_amounts(

@@ -1,4 +1,5 @@
 from odoo import api, fields, models
+from odoo.exceptions import UserError
 from odoo.tools import (
     float_compare,
     float_round,
@@ -17,6 +18,22 @@ from .sale_order_line import ENGINE_FIELDS
 PRICELIST_MEMO_KEY = "quote_process_pricelist_prices"
 
 
+class EngineStepsField(fields.Json):
+    """The engine's steps, read as the cache holds them: not copied on every
+    read (a 1,000-line quote with 70 rules per line holds 70,000 steps, and
+    Odoo's Json field copies them each time a line is read or saved, twice
+    more when the line is created). The value is read-only: build a new one
+    to change it."""
+
+    def convert_to_record(self, value, record):
+        return False if value is None else value
+
+    def convert_to_cache(self, value, record, validate=True):
+        if not validate:  # a value of the cache, already normalised
+            return value or None
+        return super().convert_to_cache(value, record, validate=validate)
+
+
 class SaleOrderLine(models.Model):
     _inherit = "sale.order.line"
 
@@ -32,12 +49,15 @@ class SaleOrderLine(models.Model):
         "currency: the pricelist price, then every pricing rule that matches. "
         "New lines get it as their unit price.",
     )
-    engine_steps = fields.Json(
+    engine_steps = EngineStepsField(
         compute="_compute_engine_price",
         store=True,
         readonly=True,
         precompute=True,
         copy=False,
+        # Read apart from the line's other fields: the order's totals read
+        # every line, the steps are read for one line at a time.
+        prefetch="engine_steps",
         help="Technical: the steps of the engine's computation, from which the "
         "explanation is written in the reader's language.",
     )
@@ -48,32 +68,85 @@ class SaleOrderLine(models.Model):
         help="How the engine reached its price, step by step: the pricelist price, "
         "then each pricing rule that applied and its effect.",
     )
+    is_engine_priced = fields.Boolean(
+        compute="_compute_is_engine_priced",
+        store=True,
+        help="Technical: whether the pricing engine prices this line. Sections, "
+        "notes, down payments, delivery charges, rewards and discount lines are "
+        "priced by their own logic.",
+    )
 
     # ------------------------------------------------------------------
     # Computes and searches
     # ------------------------------------------------------------------
 
-    @api.depends(
-        "product_id",
-        "product_uom_id",
-        "product_uom_qty",
-        "product_no_variant_attribute_value_ids",
-        "display_type",
-        "is_downpayment",
-        "is_expense",
-        "combo_item_id",
-        "extra_tax_data",
-        "order_id.company_id",
-        "order_id.currency_id",
-        "order_id.date_order",
-        "order_id.fiscal_position_id",
-        "order_id.partner_id",
-        "order_id.payment_term_id",
-        "order_id.preferred_payment_method_line_id",
-        "order_id.pricelist_id",
-        "order_id.team_id",
-        "order_id.opportunity_id",
-    )
+    def _engine_priced_depends(self):
+        """The fields that ``_is_engine_priced`` reads, those of the apps that
+        extend its hooks included; a module that overrides it to read other
+        fields adds them here."""
+        depends = [
+            "product_id",
+            "product_type",
+            "display_type",
+            "is_downpayment",
+            "is_expense",
+            "combo_item_id",
+            "extra_tax_data",
+            # not company_id.sale_discount_product_id: setting it (the discount
+            # wizard does, the first time) would recompute every line of the
+            # company; res.company.write recomputes the lines of the products
+            # concerned
+        ]
+        depends += [
+            name for name in ("is_delivery", "is_reward_line") if name in self._fields
+        ]
+        if "reward_id" in self._fields:
+            depends.append("reward_id.reward_type")
+        return depends
+
+    @api.depends(lambda self: self._engine_priced_depends())
+    def _compute_is_engine_priced(self):
+        # Stored: the order's computes (deviation, approval, discount) read it
+        # on every line at each save; the edit of one line of a large quote
+        # must not read every line's product again.
+        for line in self:
+            line.is_engine_priced = line._is_engine_priced()
+
+    def _engine_price_depends(self):
+        """The fields the engine price follows: the line's and its order's
+        engine inputs, and whatever else Odoo's unit price follows on this
+        database (an app that prices its lines its own way, such as
+        event_sale's tickets, adds them to ``_compute_price_unit``)."""
+        depends = [
+            "product_id",
+            "product_uom_id",
+            "product_uom_qty",
+            "product_no_variant_attribute_value_ids",
+            "display_type",
+            "is_downpayment",
+            "is_expense",
+            "combo_item_id",
+            "extra_tax_data",
+            "order_id.company_id",
+            "order_id.currency_id",
+            "order_id.date_order",
+            "order_id.fiscal_position_id",
+            "order_id.partner_id",
+            "order_id.payment_term_id",
+            "order_id.preferred_payment_method_line_id",
+            "order_id.pricelist_id",
+            "order_id.team_id",
+            "order_id.opportunity_id",
+        ]
+        price_depends, _context = self._fields["price_unit"].get_depends(self)
+        depends += [
+            name
+            for name in price_depends
+            if name.split(".")[0] not in ENGINE_FIELDS and name not in depends
+        ]
+        return depends
+
+    @api.depends(lambda self: self._engine_price_depends())
     def _compute_engine_price(self):
         """The engine: the pricelist price Odoo would charge, then each matching
         pricing rule in sequence, until one says to stop, then the best promise
@@ -84,7 +157,7 @@ class SaleOrderLine(models.Model):
         matched in memory.
         """
         engine_lines = self.filtered(
-            lambda line: line.order_id and line._is_engine_priced()
+            lambda line: line.order_id and line.is_engine_priced
         )
         others = self - engine_lines
         others.engine_price_unit = 0.0
@@ -105,6 +178,16 @@ class SaleOrderLine(models.Model):
     @api.depends("engine_steps", "engine_price_unit", "currency_id")
     @api.depends_context("lang")
     def _compute_engine_trace(self):
+        for line, texts in self._get_engine_trace_texts().items():
+            line.engine_trace = "\n".join(texts) if texts else False
+
+    def _get_engine_trace_texts(self):
+        """The engine's explanation of each line's price: its steps in words,
+        in the reader's language, then the engine price; empty for a line the
+        engine did not price. Only the pricing rules and pricelists the reader
+        may read are named.
+
+        :return: {line: [text, ...]}"""
         steps_by_line = {line: line._get_engine_step_list() for line in self}
         rule_ids = set()
         pricelist_ids = set()
@@ -119,15 +202,22 @@ class SaleOrderLine(models.Model):
             .with_context(active_test=False)
             .browse(rule_ids)
             .exists()
+            ._filtered_access("read")
         )
         rule_names = {rule.id: rule.name for rule in rules}
-        pricelists = self.env["product.pricelist"].browse(pricelist_ids).exists()
+        pricelists = (
+            self.env["product.pricelist"]
+            .browse(pricelist_ids)
+            .exists()
+            ._filtered_access("read")
+        )
         pricelist_names = {
             pricelist.id: pricelist.display_name for pricelist in pricelists
         }
+        texts_by_line = {}
         for line, steps in steps_by_line.items():
             if not steps:
-                line.engine_trace = False
+                texts_by_line[line] = []
                 continue
             currency = line.currency_id or line.company_id.currency_id
             texts = [
@@ -140,7 +230,37 @@ class SaleOrderLine(models.Model):
                     price=format_amount(self.env, line.engine_price_unit, currency),
                 )
             )
-            line.engine_trace = "\n".join(texts)
+            texts_by_line[line] = texts
+        return texts_by_line
+
+    @api.model
+    def get_engine_trace_display(self, values):
+        """The explanation of a quote line's engine price for the price
+        widget, asked when the user opens it (the explanation is not sent with
+        every line the form loads or changes): from the line's values as the
+        form holds them, saved or not.
+
+        :param dict values: the line's ``engine_steps``, ``engine_price_unit``,
+            ``currency_id`` and ``company_id``
+        :return: list of texts, one per step, then the engine price"""
+        company = self.env["res.company"].browse(values.get("company_id")).exists()
+        currency = self.env["res.currency"].browse(values.get("currency_id")).exists()
+        line = self.new(
+            {
+                "engine_steps": values.get("engine_steps") or {},
+                "engine_price_unit": values.get("engine_price_unit") or 0.0,
+                "company_id": (company & self.env.companies).id,
+                "currency_id": currency.id,
+            }
+        )
+        try:
+            return line._get_engine_trace_texts()[line]
+        except (AttributeError, KeyError, TypeError, ValueError) as error:
+            raise UserError(
+                self.env._(
+                    "These engine steps cannot be explained: %(error)s", error=error
+                )
+            ) from error
 
     @api.depends("engine_price_unit")
     def _compute_price_unit(self):
@@ -153,7 +273,7 @@ class SaleOrderLine(models.Model):
             lambda line: (
                 line.order_id
                 and line._origin
-                and line._is_engine_priced()
+                and line.is_engine_priced
                 and line._is_engine_price_final()
             )
         )
@@ -168,7 +288,7 @@ class SaleOrderLine(models.Model):
         for line in self:
             if (
                 line.order_id
-                and line._is_engine_priced()
+                and line.is_engine_priced
                 and line._has_engine_adjustment()
                 and (force or not line._has_engine_manual_price())
             ):
@@ -627,7 +747,7 @@ class SaleOrderLine(models.Model):
 
     def _reset_price_unit(self):
         super()._reset_price_unit()
-        if not self._is_engine_priced() or not self._has_engine_adjustment():
+        if not self.is_engine_priced or not self._has_engine_adjustment():
             return
         price = self._get_engine_line_prices(adjusted=True)[0]
         self.update({"price_unit": price, "technical_price_unit": price})

@@ -52,7 +52,7 @@ class SaleOrder(models.Model):
                 )
             )
         for order in self:
-            lines = order.order_line.filtered(lambda line: line._is_engine_priced())
+            lines = order.order_line.filtered("is_engine_priced")
             if not lines:
                 continue
             lines._recompute_engine_price()
@@ -198,9 +198,7 @@ class SaleOrder(models.Model):
                 product.product_tmpl_id.id,
                 category_ids(product.categ_id.parent_path),
             )
-            for product in order.order_line.filtered(
-                lambda line: line._is_engine_priced()
-            ).product_id
+            for product in order.order_line.filtered("is_engine_priced").product_id
         ]
         rules = (
             self.env["quote.pricing.rule"]

@@ -14,6 +14,8 @@ from odoo import api, fields, models
 from odoo.fields import Domain
 from odoo.tools import SQL
 
+from .ir_qweb import QWEB_COMPILE_ONCE
+
 _logger = logging.getLogger(__name__)
 
 
@@ -120,23 +122,24 @@ class SaleOrder(models.Model):
         remind, remind_leader, escalate = self._quote_followup_due(now)
         if not (remind or remind_leader or escalate):
             return 0
-        if remind:
-            self.env.ref(
-                "quote_process.mail_template_quote_followup_reminder"
-            ).send_mail_batch(remind.ids, force_send=False)
         to_leader = remind_leader | escalate
-        if to_leader:
-            self.env.ref(
-                "quote_process.mail_template_quote_followup_escalation"
-            ).send_mail_batch(to_leader.ids, force_send=False)
+        # one compilation of each email's body for the whole batch
+        templates = self.env["mail.template"].with_context(**{QWEB_COMPILE_ONCE: True})
+        try:
+            if remind:
+                templates.env.ref(
+                    "quote_process.mail_template_quote_followup_reminder"
+                ).send_mail_batch(remind.ids, force_send=False)
+            if to_leader:
+                templates.env.ref(
+                    "quote_process.mail_template_quote_followup_escalation"
+                ).send_mail_batch(to_leader.ids, force_send=False)
+        finally:
+            self.env["ir.qweb"]._quote_qweb_compiled_clear()
         (remind | remind_leader)._quote_followup_schedule_activities(now)
-        for order in remind | remind_leader:
-            order.write(
-                {
-                    "reminder_count": order.reminder_count + 1,
-                    "last_reminder_date": now,
-                }
-            )
+        reminded = (remind | remind_leader).grouped("reminder_count")
+        for count, orders in reminded.items():
+            orders.write({"reminder_count": count + 1, "last_reminder_date": now})
         if to_leader:
             to_leader.write({"last_escalation_date": now})
         return len(remind | remind_leader | escalate)
@@ -186,9 +189,43 @@ class SaleOrder(models.Model):
                 }
             )
         if vals_list:
+            # who already follows their quotation, for the whole batch at once:
+            # creating an activity subscribes its user to the document, one
+            # person after the other (see message_subscribe below)
+            followers = self.env["mail.followers"].search_fetch(
+                [
+                    ("res_model", "=", self._name),
+                    ("res_id", "in", [vals["res_id"] for vals in vals_list]),
+                    (
+                        "partner_id",
+                        "in",
+                        self.env["res.users"]
+                        .browse([vals["user_id"] for vals in vals_list])
+                        .partner_id.ids,
+                    ),
+                ],
+                ["res_id", "partner_id"],
+            )
             self.env["mail.activity"].with_context(
-                mail_activity_quick_update=True
+                mail_activity_quick_update=True,
+                quote_followers=frozenset(
+                    (follower.res_id, follower.partner_id.id) for follower in followers
+                ),
             ).create(vals_list)
+
+    def message_subscribe(self, partner_ids=None, subtype_ids=None):
+        """Leave out the quotations these partners are known to follow already
+        (``quote_followers``: pairs of quotation and partner ids, read by the
+        reminder for its batch); the others are subscribed as always."""
+        following = self.env.context.get("quote_followers")
+        if following and partner_ids and not subtype_ids:
+            self = self.filtered(
+                lambda order: any(
+                    (order.id, partner_id) not in following
+                    for partner_id in partner_ids
+                )
+            )
+        return super().message_subscribe(partner_ids, subtype_ids)
 
     def _quote_followup_lock(self):
         """Lock these quotations against concurrent runs, skipping the rows

@@ -249,7 +249,8 @@ class SaleOrder(models.Model):
         """The query of the lines as the customer sees them, in order, sections
         and notes included, with the engine price and deviation of each: a
         JSON list built by PostgreSQL, stored as it is by a new version
-        (a quote may have thousands of lines) and read for comparisons."""
+        (a quote may have thousands of lines) and compared with the last
+        version."""
         self.ensure_one()
         self.env["sale.order.line"].flush_model(LINE_COLUMNS)
         self.env.cr.execute(
@@ -299,12 +300,6 @@ class SaleOrder(models.Model):
             units=json_dumps(units),
             order_id=self.id,
         )
-
-    def _quote_version_lines(self):
-        """The lines as a new version would store them (see
-        _quote_version_lines_sql)."""
-        self.env.cr.execute(self._quote_version_lines_sql())
-        return self.env.cr.fetchone()[0]
 
     def _quote_version_values(self):
         """The values of a version of this quotation as it is now, without its
@@ -371,10 +366,11 @@ class SaleOrder(models.Model):
                     order._quote_version_post_identical(last, channel)
                 versions |= last
                 continue
-            order._quote_version_post(values, channel, last)
-            versions |= order._quote_version_create(
+            version = order._quote_version_create(
                 values, channel, attachment=attachment, sent_date=sent_date
             )
+            order._quote_version_post(values, channel, last, version=version)
+            versions |= version
         return versions
 
     def _quote_version_create(self, values, channel, attachment=None, sent_date=None):
@@ -411,15 +407,61 @@ class SaleOrder(models.Model):
         self.invalidate_recordset(["version_ids", "version_count"])
         return version.with_env(self.env)
 
-    def _quote_version_post(self, values, channel, last):
-        """The chatter line of a new version: what changed since ``last``."""
+    def _quote_version_post(self, values, channel, last, version=None):
+        """The chatter line of a new version, ``version`` once recorded: what
+        changed since ``last``."""
         new = {**values, "channel": channel}
+        old = None
         if last:
-            new["line_data"] = self._quote_version_lines()
-        summary = self.env["quote.version"]._summary(
-            new, last.sudo()._data() if last else None
-        )
+            old = last.sudo()._data(lines=False)
+            new["line_data"], old["line_data"] = self._quote_version_changed_lines(
+                last, version
+            )
+        summary = self.env["quote.version"]._summary(new, old)
         self._message_log(body=Markup("<p>%s</p>") % summary)
+
+    def _quote_version_changed_lines(self, last, version=None):
+        """The lines of the new version (``version``, else the quotation's
+        lines as they are now) and of ``last`` that are not in the other one
+        as they are: the lines added, changed and removed, each list in its
+        version's order. PostgreSQL compares them, so that a change of a few
+        lines of a large quotation reads only these lines, not all the lines
+        of both versions; the other lines make no change to describe."""
+        if version:
+            new_lines = SQL(
+                "SELECT line_data FROM quote_version WHERE id = %s", version.id
+            )
+        else:
+            new_lines = self._quote_version_lines_sql()
+        self.env.cr.execute(
+            SQL(
+                """
+                WITH new AS (
+                    SELECT line.value, line.position
+                    FROM jsonb_array_elements((%(new_lines)s))
+                        WITH ORDINALITY AS line(value, position)
+                ), old AS (
+                    SELECT line.value, line.position
+                    FROM quote_version version,
+                        jsonb_array_elements(version.line_data)
+                        WITH ORDINALITY AS line(value, position)
+                    WHERE version.id = %(last_id)s
+                )
+                SELECT
+                    (SELECT COALESCE(jsonb_agg(new.value ORDER BY new.position),
+                                     '[]'::jsonb)
+                     FROM new
+                     WHERE NOT EXISTS (SELECT FROM old WHERE old.value = new.value)),
+                    (SELECT COALESCE(jsonb_agg(old.value ORDER BY old.position),
+                                     '[]'::jsonb)
+                     FROM old
+                     WHERE NOT EXISTS (SELECT FROM new WHERE new.value = old.value))
+                """,
+                new_lines=new_lines,
+                last_id=last.id,
+            )
+        )
+        return self.env.cr.fetchone()
 
     def _quote_version_post_identical(self, last, channel):
         channel_label = dict(

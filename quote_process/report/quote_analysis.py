@@ -48,6 +48,7 @@ class QuoteAnalysis(models.Model):
             "quote_deviation_above",
             "quote_discount_amount",
             "quote_sent_date",
+            "quote_main_product_id",
             "reminder_count",
             "name",
             "order_line",
@@ -309,7 +310,7 @@ class QuoteAnalysis(models.Model):
             s.lost_reason_id AS lost_reason_id,
             reason.category AS lost_reason_category,
             s.lost_date AS lost_date,
-            main_line.categ_id AS categ_id,
+            main_template.categ_id AS categ_id,
             CASE WHEN s.quote_outcome = 'won' THEN 1 ELSE 0 END AS won_count,
             CASE WHEN s.quote_outcome = 'lost' THEN 1 ELSE 0 END AS lost_count,
             CASE WHEN s.quote_outcome IN ('won', 'lost') THEN 1 ELSE 0 END
@@ -363,15 +364,10 @@ class QuoteAnalysis(models.Model):
             JOIN res_partner partner ON partner.id = s.partner_id
             JOIN res_company company ON company.id = s.company_id
             LEFT JOIN crm_lost_reason reason ON reason.id = s.lost_reason_id
-            LEFT JOIN (
-                SELECT DISTINCT ON (l.order_id) l.order_id, t.categ_id
-                  FROM sale_order_line l
-                  JOIN product_product p ON p.id = l.product_id
-                  JOIN product_template t ON t.id = p.product_tmpl_id
-                 WHERE l.display_type IS NULL
-                   AND l.is_downpayment IS NOT TRUE
-                 ORDER BY l.order_id, l.price_subtotal DESC, l.id
-            ) main_line ON main_line.order_id = s.id
+            LEFT JOIN product_product main_product
+                ON main_product.id = s.quote_main_product_id
+            LEFT JOIN product_template main_template
+                ON main_template.id = main_product.product_tmpl_id
             JOIN {currency_table} ON account_currency_table.company_id = s.company_id"""
 
     def _where(self):

@@ -2,12 +2,14 @@ from datetime import date, datetime
 from unittest.mock import patch
 
 from freezegun import freeze_time
+from lxml import etree
 
 from odoo.exceptions import AccessError, UserError
 from odoo.http import Request
 from odoo.tests import Form, HttpCase, new_test_user, tagged
 from odoo.tools import mute_logger
 
+from ..models.ir_qweb import QWEB_COMPILED_KEY
 from .common import QuoteProcessCommon
 
 SENT_AT = datetime(2025, 3, 3, 9, 0)  # Monday, 10:00 in Brussels
@@ -632,6 +634,31 @@ class TestFollowupReminder(TestFollowupCommon):
         self.assertEqual(locked.reminder_count, 0)
         self.assertEqual(free.reminder_count, 1)
 
+    def test_batch_compiles_each_email_once(self):
+        """The body of the reminder is compiled once for the whole batch and
+        still says, in each email, which quotation it is about."""
+        orders = self.env["sale.order"]
+        for _index in range(3):
+            orders |= self._sent_quote()
+        IrQweb = type(self.env["ir.qweb"])
+        original = IrQweb._generate_code_uncached
+        compiled = []
+
+        def generate_code(records, template):
+            if isinstance(template, etree._Element):  # an email's body
+                compiled.append(template)
+            return original(records, template)
+
+        with patch.object(IrQweb, "_generate_code_uncached", generate_code):
+            self._run_cron(datetime(2025, 3, 13, 9, 0))
+        self.assertEqual(len(compiled), 1, "one body compiled for three emails")
+        self.assertNotIn(QWEB_COMPILED_KEY, self.env.cr.cache)
+        for order in orders:
+            body = self._mails_to(order, self.salesman).body_html
+            self.assertIn(order.name, body)
+            for other in orders - order:
+                self.assertNotIn(other.name, body)
+
     def test_queries_do_not_grow_with_the_batch(self):
         """Reminding 9 quotations costs the queries of reminding 3."""
         orders = self.env["sale.order"]
@@ -649,6 +676,43 @@ class TestFollowupReminder(TestFollowupCommon):
                 counts.append(self.env.cr.sql_log_count - start)
                 self.assertEqual(reminded, len(group))
         self.assertEqual(counts[1], counts[2], f"queries for 1, 3, 9: {counts}")
+
+    def test_queries_do_not_grow_with_the_owners(self):
+        """Reminding three salespeople costs the queries of reminding one;
+        whoever gets a To-Do follows its quotation, as with any activity."""
+        # all in one time zone: Odoo writes activities that differ in which
+        # fields are set with one statement each
+        self.salesman_all.tz = self.salesman.tz
+        owners = self.salesman | self.salesman_all
+        owners |= new_test_user(
+            self.env,
+            login="qp_third_owner",
+            groups="sales_team.group_sale_salesman",
+            tz="Europe/Brussels",
+        )
+        warm_up = [self._sent_quote()]
+        one_owner = [self._sent_quote() for _owner in owners]
+        three_owners = [self._sent_quote(user=owner) for owner in owners]
+        for order, owner in zip(three_owners, owners, strict=True):
+            self.assertIn(owner.partner_id, order.message_partner_ids)
+        now = datetime(2025, 3, 13, 9, 0)
+        Order = self.env["sale.order"].sudo()
+        counts = []
+        with freeze_time(now):
+            for group in (warm_up, one_owner, three_owners):
+                self.env.invalidate_all()
+                start = self.env.cr.sql_log_count
+                reminded = Order.browse([order.id for order in group])
+                self.assertEqual(reminded._quote_followup_send(now), len(group))
+                self.env.flush_all()
+                counts.append(self.env.cr.sql_log_count - start)
+        self.assertEqual(counts[1], counts[2], f"queries for 1 and 3 owners: {counts}")
+        # a salesperson who stopped following their quotation follows it again
+        order = self._sent_quote()
+        order.message_unsubscribe(partner_ids=self.salesman.partner_id.ids)
+        self._run_cron(now)
+        self.assertTrue(self._todos(order, self.salesman))
+        self.assertIn(self.salesman.partner_id, order.message_partner_ids)
 
     def test_no_backlog_flood_on_install(self):
         old = self._sent_quote()

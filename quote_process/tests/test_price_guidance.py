@@ -416,6 +416,10 @@ class TestRuleResults(QuoteProcessCommon):
         lines = self.env["sale.order.line"].search(action["domain"])
         self.assertEqual(len(lines), 4)
         self.assertEqual(lines.engine_rule_ids, rule)
+        # the rules of many lines are checked in one query, not one per line
+        lines.invalidate_recordset(["engine_rule_ids"])
+        with self.assertQueryCount(1):
+            self.assertEqual(lines.mapped("engine_rule_ids"), rule)
 
 
 @tagged("post_install", "-at_install")

@@ -1,3 +1,5 @@
+import copy
+
 from freezegun import freeze_time
 
 from odoo.exceptions import AccessError, UserError, ValidationError
@@ -223,6 +225,69 @@ class TestPricingEngine(PricingEngineCommon):
                 self.assertAlmostEqual(self._engine_price(**not_matching), 100.0)
                 rule.unlink()
 
+    def test_rule_changes_apply_to_the_next_price(self):
+        """The engine keeps the rules between requests: every change of a rule,
+        of a customer tag or of a contact's company applies at once."""
+        rule = self._rule(partner_category_ids=[Command.set(self.tag_vip.ids)])
+        self.assertAlmostEqual(
+            self._engine_price(partner_id=self.vip_customer.id), 90.0
+        )
+        rule.adjustment_value = -20.0
+        self.assertAlmostEqual(
+            self._engine_price(partner_id=self.vip_customer.id), 80.0
+        )
+        self.assertAlmostEqual(
+            self._engine_price(partner_id=self.other_customer.id), 100.0
+        )
+        # Deleting the tag leaves the rule without condition on tags, as in
+        # the database: it holds for every customer.
+        self.tag_vip.unlink()
+        self.assertFalse(rule.partner_category_ids)
+        self.assertAlmostEqual(
+            self._engine_price(partner_id=self.other_customer.id), 80.0
+        )
+        rule.active = False
+        self.assertAlmostEqual(
+            self._engine_price(partner_id=self.other_customer.id), 100.0
+        )
+        # A rule for a contact holds for the company the contact is in now.
+        contact_rule = self._rule(partner_id=self.customer_contact.id)
+        self.assertAlmostEqual(self._engine_price(partner_id=self.customer.id), 90.0)
+        self.customer_contact.parent_id = self.other_customer
+        self.assertAlmostEqual(self._engine_price(partner_id=self.customer.id), 100.0)
+        self.assertAlmostEqual(
+            self._engine_price(partner_id=self.other_customer.id), 90.0
+        )
+        # ... and for the company that company becomes part of
+        holding = self.env["res.partner"].create(
+            {"name": "Holding", "is_company": True}
+        )
+        self.other_customer.write({"parent_id": holding.id, "is_company": False})
+        self.assertAlmostEqual(self._engine_price(partner_id=holding.id), 90.0)
+        # a deleted contact takes its rules along
+        self.customer_contact.unlink()
+        self.assertFalse(contact_rule.exists())
+        self.assertAlmostEqual(self._engine_price(partner_id=holding.id), 100.0)
+        self.assertAlmostEqual(
+            self._engine_price(partner_id=self.other_customer.id), 100.0
+        )
+        self._rule(adjustment_value=-5.0)
+        self.assertAlmostEqual(
+            self._engine_price(partner_id=self.other_customer.id), 95.0
+        )
+
+    def test_engine_follows_what_odoo_prices_with(self):
+        """Whatever Odoo's unit price follows on this database (an app that
+        prices lines its own way adds to it), the engine price follows too."""
+        line_fields = self.env["sale.order.line"]._fields
+        engine_depends = set(
+            self.registry.field_depends[line_fields["engine_price_unit"]]
+        )
+        price_depends = set(self.registry.field_depends[line_fields["price_unit"]])
+        self.assertIn("product_uom_qty", price_depends)
+        self.assertLessEqual(price_depends - {"engine_price_unit"}, engine_depends)
+        self.assertIn("order_id.payment_term_id", engine_depends)
+
     def test_conditions_all_must_match(self):
         self._rule(product_id=self.product.id, team_id=self.team_a.id)
         self.assertAlmostEqual(self._engine_price(team_id=self.team_a.id), 90.0)
@@ -335,6 +400,40 @@ class TestPricingEngine(PricingEngineCommon):
         self.assertIn("92.00", trace[2])
         self.assertIn("later rules skipped", trace[2])
         self.assertIn("92.00", trace[3])
+
+    def test_trace_for_the_price_widget(self):
+        """The price widget asks for the explanation of a line as the form
+        holds it: the same texts as the line's, saved or not; the rules the
+        reader may not read are not named."""
+        rule = self._rule(name="Loyalty", sequence=1, adjustment_value=-10.0)
+        line = self._order().order_line
+        Line = self.env["sale.order.line"].with_user(self.salesman)
+        values = {
+            "engine_steps": copy.deepcopy(line.engine_steps),
+            "engine_price_unit": line.engine_price_unit,
+            "currency_id": line.currency_id.id,
+            "company_id": line.company_id.id,
+        }
+        self.assertEqual(
+            Line.get_engine_trace_display(values), line.engine_trace.splitlines()
+        )
+        # a line being edited: its steps as the form computed them
+        values["engine_steps"]["steps"][-1]["price"] = 81.0
+        values["engine_price_unit"] = 81.0
+        texts = Line.get_engine_trace_display(values)
+        self.assertIn("Loyalty", texts[1])
+        self.assertIn("81.00", texts[1])
+        self.assertIn("81.00", texts[-1])
+        # a rule of another company is not named
+        rule.company_id = self.env["res.company"].create({"name": "QP Elsewhere"})
+        texts = Line.get_engine_trace_display(values)
+        self.assertNotIn("Loyalty", texts[1])
+        self.assertIn("(deleted)", texts[1])
+        self.assertEqual(Line.get_engine_trace_display({}), [])
+        # steps that the engine did not write are refused with a clear error
+        for steps in ({"steps": [{"kind": "rule"}]}, {"steps": ["x"]}, ["x"]):
+            with self.subTest(steps=steps), self.assertRaises(UserError):
+                Line.get_engine_trace_display({**values, "engine_steps": steps})
 
     # ------------------------------------------------------------------
     # Currency
@@ -475,9 +574,9 @@ class TestPricingEngine(PricingEngineCommon):
             line.product_uom_qty = 10.0
             self.assertAlmostEqual(line.price_unit, 90.0)
             self.assertAlmostEqual(line.engine_price_unit, 90.0)
-            self.assertIn("QP Rule", line.engine_trace)
         order = form.save()
         self.assertAtEnginePrice(order.order_line, 90.0)
+        self.assertIn("QP Rule", order.order_line.engine_trace)
 
     def test_manual_price_is_kept(self):
         self._rule(min_quantity=10.0)
@@ -631,6 +730,22 @@ class TestPricingEngine(PricingEngineCommon):
         order.action_reset_to_engine_price()
         self.assertAlmostEqual(discount_line.price_unit, -17.1)
         self.assertAlmostEqual(product_line.discount, 0.0)
+
+    def test_discount_product_of_the_company(self):
+        """A line of the company's discount product is Odoo's discount line,
+        not engine-priced; setting that product recomputes only its lines."""
+        order = self._order([(self.product, 1.0), (self.other_product, 1.0)])
+        line, other_line = order.order_line
+        self.assertTrue(line.is_engine_priced and other_line.is_engine_priced)
+        field = line._fields["is_engine_priced"]
+        self.company.sale_discount_product_id = self.product
+        self.assertTrue(self.env.is_to_compute(field, line))
+        self.assertFalse(self.env.is_to_compute(field, other_line))
+        self.assertFalse(line.is_engine_priced)
+        self.assertTrue(other_line.is_engine_priced)
+        self.company.sale_discount_product_id = self.other_product
+        self.assertTrue(line.is_engine_priced)
+        self.assertFalse(other_line.is_engine_priced)
 
     def test_combo_lines_left_alone(self):
         self._rule(adjustment_value=-50.0)

@@ -145,6 +145,20 @@ class TestQuoteAnalysis(LostQuoteCommon):
         row = self._analysis().search([("order_id", "=", order.id)])
         self.assertEqual(row.categ_id, self.categ_services)
         self.assertAlmostEqual(row.amount_untaxed, 100.0)
+        self.assertEqual(order.quote_main_product_id, self.service)
+        # the product's category as it is now
+        other_category = self.env["product.category"].create({"name": "QP Other"})
+        self.service.categ_id = other_category
+        row.invalidate_recordset()
+        row = self._analysis().search([("order_id", "=", order.id)])
+        self.assertEqual(row.categ_id, other_category)
+        # the largest line gone, the next one stands for the quotation
+        order.order_line.filtered(lambda line: line.product_id == self.service).unlink()
+        self.assertNotEqual(order.quote_main_product_id, self.service)
+        self.assertTrue(order.quote_main_product_id)
+        row.invalidate_recordset()
+        row = self._analysis().search([("order_id", "=", order.id)])
+        self.assertEqual(row.categ_id, order.quote_main_product_id.categ_id)
 
     def test_default_view_is_lost_by_reason_pie(self):
         action = self.env.ref("quote_process.quote_analysis_action")

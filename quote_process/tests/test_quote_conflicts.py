@@ -4,7 +4,7 @@ from freezegun import freeze_time
 
 from odoo import api
 from odoo.exceptions import UserError, ValidationError
-from odoo.tests import TransactionCase, new_test_user, tagged
+from odoo.tests import Form, TransactionCase, new_test_user, tagged
 
 from .common import quote_values
 from .test_pricing_engine import PricingEngineCommon
@@ -70,6 +70,28 @@ class TestQuoteConflicts(ConflictCommon):
         # Another customer's prices do not matter.
         other = self._quote(self.salesman, self.other_customer)
         self.assertFalse(other.order_line.price_conflict_warning)
+
+    def test_line_warning_between_quotes_read_together(self):
+        """Lines of two quotes read in one batch (a list of lines) warn of each
+        other; the lines of one quote never warn of that quote."""
+        cheap = self._quote(self.salesman_all, price=90.0)
+        full = self._quote(self.salesman)
+        full.order_line.copy({"order_id": full.id})
+        lines = (cheap | full).order_line
+        lines.invalidate_recordset(["price_conflict_warning"])
+        warnings = {line: line.price_conflict_warning for line in lines}
+        self.assertIn(full.name, warnings[cheap.order_line])
+        self.assertIn("100.00", warnings[cheap.order_line])
+        for line in full.order_line:
+            self.assertIn(cheap.name, warnings[line])
+            self.assertNotIn(full.name, warnings[line])
+        # in the form of the quote, an unsaved line warns too
+        with Form(full.with_user(self.salesman)) as form:
+            with form.order_line.new() as line:
+                line.product_id = self.product
+                line.product_uom_qty = 1
+                self.assertIn(cheap.name, line.price_conflict_warning)
+                self.assertNotIn(full.name, line.price_conflict_warning)
 
     def test_line_warning_recent_confirmed_orders(self):
         with freeze_time("2025-01-10 10:00:00"):

@@ -1,3 +1,4 @@
+from contextlib import contextmanager
 from datetime import date, timedelta
 
 from odoo.exceptions import AccessError, UserError
@@ -222,6 +223,29 @@ class TestQuoteVersions(QuoteVersionCommon):
         compression, storage = self.env.cr.fetchone()
         self.assertTrue(compression == "l" or storage == "e", (compression, storage))
 
+    def test_sending_again_leaves_the_lines_of_earlier_versions_unread(self):
+        """Sending a quotation reads the number, fingerprint and totals of its
+        last version, not the lines of its versions (hundreds of kB each on a
+        large quotation): those are read where they are shown or compared."""
+        order = self._quote()
+        order.with_user(self.salesman).action_quotation_sent()
+        self._line(order, self.chair).write({"product_uom_qty": 5})
+        order.with_user(self.salesman).action_draft()
+        self.env.invalidate_all()
+        queries = []
+        with contextmanager(self._patchExecute)(queries):
+            order.with_user(self.salesman).action_quotation_sent()
+        version_reads = [
+            query
+            for query in queries
+            if query.lstrip().upper().startswith("SELECT")
+            and '"quote_version"."' in query
+        ]
+        self.assertTrue(version_reads)
+        self.assertFalse([query for query in version_reads if "line_data" in query])
+        self.assertEqual(order.version_count, 2)
+        self.assertEqual(len(order.version_ids[0].line_data), 4)
+
     def test_rpc_sending_records_a_version(self):
         order = self._quote()
         order.with_user(self.salesman).write({"state": "sent"})
@@ -415,6 +439,49 @@ class TestQuoteVersionComparison(QuoteVersionCommon):
         wizard = self.env["quote.version.compare"].browse(v2.action_compare()["res_id"])
         self.assertEqual(wizard.version_from_id, v1)
         self.assertIn("No change", str(v1._diff_html(v1)))
+
+    def _change_lines(self, order):
+        """Change the chair, reword the note, add a product, remove the desk;
+        the section stays as it is."""
+        self._line(order, self.chair).write({"product_uom_qty": 6, "discount": 0.4})
+        order.order_line.filtered(lambda line: line.display_type == "line_note").write(
+            {"name": "Delivery in June"}
+        )
+        order.write({"order_line": [Command.create({"product_id": self.product.id})]})
+        self._line(order, self.desk).unlink()
+
+    def test_chatter_line_is_the_comparison_whichever_the_sending(self):
+        """The chatter line of a new version says what the comparison with
+        the previous version says, every change and no unchanged line, whether
+        the version is recorded before its chatter line (Mark as Sent) or
+        after it (email)."""
+        for send in ("mark_sent", "email"):
+            with self.subTest(send=send):
+                order = self._quote()
+                order.with_user(self.salesman).action_quotation_sent()
+                self._change_lines(order)
+                if send == "mark_sent":
+                    order.with_user(self.salesman).action_draft()
+                    order.with_user(self.salesman).action_quotation_sent()
+                else:
+                    self._send_by_email(order)
+                v2, v1 = order.version_ids
+                self.assertEqual(v2.channel, send)
+                changes = v2._diff(v1)
+                self.assertEqual(
+                    changes[:5],
+                    [
+                        "Task Chair quantity 4 → 6",
+                        "Task Chair discount 0% → 0.4%",
+                        'note changed to "Delivery in June"',
+                        "added Quote Process Widget (1 × 100.00)",
+                        "removed Large Desk",
+                    ],
+                )
+                self.assertNotIn("Office", "; ".join(changes))
+                summary = self._notes(order).filtered(lambda m: "v2:" in (m.body or ""))
+                self.assertEqual(len(summary), 1)
+                self.assertEqual(str(summary.body), f"<p>v2: {'; '.join(changes)}</p>")
 
     def test_description_change(self):
         order = self._quote()

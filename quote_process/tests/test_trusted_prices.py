@@ -3,7 +3,7 @@ are recorded but never refused; what people set follows the rules."""
 
 from odoo.exceptions import UserError, ValidationError
 from odoo.fields import Command
-from odoo.tests import new_test_user, tagged
+from odoo.tests import Form, new_test_user, tagged
 
 from .common import QuoteProcessCommon
 
@@ -100,6 +100,29 @@ class TestTrustedPrices(QuoteProcessCommon):
             {**self._order_vals(30.0, user=self.integration), "state": "sale"}
         )
         self.assertEqual(confirmed.state, "sale")
+
+    def test_form_asks_a_reason_of_people_only(self):
+        """The quotation form, used by server code as superuser (as Odoo's own
+        tests do) or by an integration user, records the price without asking
+        for a reason; a salesperson must give one."""
+        for env in (self.env, self.env(user=self.integration)):
+            with self.subTest(user=env.user.login):
+                form = Form(env["sale.order"])
+                form.partner_id = self.customer
+                with form.order_line.new() as line:
+                    line.product_id = self.product
+                    line.price_unit = 50.0
+                    self.assertTrue(line.deviation_needs_reason)
+                order = form.save()
+                self.assertAlmostEqual(order.order_line.deviation_percent, -50.0)
+        form = Form(self.env["sale.order"].with_user(self.salesman))
+        form.partner_id = self.customer
+        with (
+            self.assertRaisesRegex(AssertionError, "deviation_reason_id"),
+            form.order_line.new() as line,
+        ):
+            line.product_id = self.product
+            line.price_unit = 50.0
 
     def test_person_without_group_or_with_context_keys(self):
         Order = self.env["sale.order"].with_user(self.salesman)

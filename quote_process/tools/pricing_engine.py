@@ -27,7 +27,6 @@ class EngineRule:
         "date_start",
         "id",
         "min_quantity",
-        "name",
         "partner_id",
         "payment_method_line_id",
         "payment_term_id",
@@ -40,25 +39,27 @@ class EngineRule:
         "team_id",
     )
 
-    def __init__(self, rule, position):
-        self.id = rule.id
+    def __init__(self, values, position):
+        """``values``: the rule's values (``quote.pricing.rule.
+        _read_engine_rule_values``, the commercial partner of its customer as
+        ``partner_id``); ``position``: its rank in evaluation order."""
+        self.id = values["id"]
         self.position = position
-        self.name = rule.name
-        self.product_id = rule.product_id.id
-        self.product_tmpl_id = rule.product_tmpl_id.id
-        self.categ_id = rule.categ_id.id
-        self.partner_id = rule.partner_id.commercial_partner_id.id
-        self.tag_ids = frozenset(rule.partner_category_ids.ids)
-        self.pricelist_id = rule.pricelist_id.id
-        self.payment_term_id = rule.payment_term_id.id
-        self.payment_method_line_id = rule.payment_method_line_id.id
-        self.team_id = rule.team_id.id
-        self.min_quantity = rule.min_quantity
-        self.date_start = rule.date_start
-        self.date_end = rule.date_end
-        self.adjustment_type = rule.adjustment_type
-        self.adjustment_value = rule.adjustment_value
-        self.stop_processing = rule.stop_processing
+        self.product_id = values["product_id"]
+        self.product_tmpl_id = values["product_tmpl_id"]
+        self.categ_id = values["categ_id"]
+        self.partner_id = values["partner_id"]
+        self.tag_ids = values["tag_ids"]
+        self.pricelist_id = values["pricelist_id"]
+        self.payment_term_id = values["payment_term_id"]
+        self.payment_method_line_id = values["payment_method_line_id"]
+        self.team_id = values["team_id"]
+        self.min_quantity = values["min_quantity"]
+        self.date_start = values["date_start"]
+        self.date_end = values["date_end"]
+        self.adjustment_type = values["adjustment_type"]
+        self.adjustment_value = values["adjustment_value"]
+        self.stop_processing = values["stop_processing"]
 
     def matches_customer(self, order_values):
         """Whether the conditions on the customer hold for an order (customer,

@@ -21,7 +21,7 @@ class SaleOrderDiscount(models.TransientModel):
         # Apply the discount and its justification in one write, so that the
         # deviation check sees both.
         lines = self.sale_order_id.order_line
-        engine_lines = lines.filtered(lambda line: line._is_engine_priced())
+        engine_lines = lines.filtered("is_engine_priced")
         discount = self.discount_percentage * 100
         engine_lines.write(
             {
