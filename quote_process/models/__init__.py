@@ -29,3 +29,4 @@ from . import quote_promise
 from . import crm_lead
 from . import mail_template
 from . import ir_qweb
+from . import ir_config_parameter

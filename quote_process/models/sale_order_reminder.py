@@ -14,9 +14,20 @@ from odoo import api, fields, models
 from odoo.fields import Domain
 from odoo.tools import SQL
 
+from .ir_config_parameter import MAIL_BATCH_SIZE
 from .ir_qweb import QWEB_COMPILE_ONCE
 
 _logger = logging.getLogger(__name__)
+
+
+def browse_xmlid(model, xmlid):
+    """The record of ``model`` that ``xmlid`` names, as ``env.ref`` gives it
+    but without its query to check that the record exists (the external id of
+    a record is deleted with it): the reminder takes its templates again in
+    every batch."""
+    return model.browse(
+        model.env["ir.model.data"]._xmlid_to_res_id(xmlid, raise_if_not_found=True)
+    )
 
 
 class SaleOrder(models.Model):
@@ -123,16 +134,19 @@ class SaleOrder(models.Model):
         if not (remind or remind_leader or escalate):
             return 0
         to_leader = remind_leader | escalate
-        # one compilation of each email's body for the whole batch
-        templates = self.env["mail.template"].with_context(**{QWEB_COMPILE_ONCE: True})
+        # one compilation of each email's body, and one chunk of emails, for
+        # the whole batch
+        templates = self.env["mail.template"].with_context(
+            **{QWEB_COMPILE_ONCE: True, MAIL_BATCH_SIZE: len(self)}
+        )
         try:
             if remind:
-                templates.env.ref(
-                    "quote_process.mail_template_quote_followup_reminder"
+                browse_xmlid(
+                    templates, "quote_process.mail_template_quote_followup_reminder"
                 ).send_mail_batch(remind.ids, force_send=False)
             if to_leader:
-                templates.env.ref(
-                    "quote_process.mail_template_quote_followup_escalation"
+                browse_xmlid(
+                    templates, "quote_process.mail_template_quote_followup_escalation"
                 ).send_mail_batch(to_leader.ids, force_send=False)
         finally:
             self.env["ir.qweb"]._quote_qweb_compiled_clear()
@@ -147,7 +161,9 @@ class SaleOrder(models.Model):
     def _quote_followup_schedule_activities(self, now):
         """A To-Do for whoever is reminded, unless one from an earlier reminder
         is still open on the quotation for them."""
-        todo = self.env.ref("mail.mail_activity_data_todo")
+        todo = browse_xmlid(
+            self.env["mail.activity.type"], "mail.mail_activity_data_todo"
+        )
         recipients = {order: order._quote_followup_recipient() for order in self}
         existing = {
             (activity.res_id, activity.user_id.id)

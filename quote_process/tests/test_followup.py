@@ -9,6 +9,7 @@ from odoo.http import Request
 from odoo.tests import Form, HttpCase, new_test_user, tagged
 from odoo.tools import mute_logger
 
+from ..models.ir_config_parameter import MAIL_BATCH_SIZE
 from ..models.ir_qweb import QWEB_COMPILED_KEY
 from .common import QuoteProcessCommon
 
@@ -658,6 +659,53 @@ class TestFollowupReminder(TestFollowupCommon):
             self.assertIn(order.name, body)
             for other in orders - order:
                 self.assertNotIn(other.name, body)
+
+    def test_emails_of_a_batch_queued_in_one_chunk(self):
+        """Odoo renders and creates a template's emails by chunks of
+        ``mail.batch_size`` (50), each chunk paying the same statements again:
+        the reminder queues its batch in one chunk, unless the administrator
+        set that size."""
+        orders = self._sent_quote() | self._sent_quote() | self._sent_quote()
+        MailTemplate = type(self.env["mail.template"])
+        original = MailTemplate._generate_template
+        chunks = []
+
+        def generate_template(template, res_ids, *args, **kwargs):
+            if template.model == "sale.order":
+                chunks.append(len(res_ids))
+            return original(template, res_ids, *args, **kwargs)
+
+        Param = self.env["ir.config_parameter"].sudo()
+        Param.set_param("mail.batch_size", "2")
+        now = datetime(2025, 3, 13, 9, 0)
+        Order = self.env["sale.order"].sudo()
+        with (
+            freeze_time(now),
+            patch.object(MailTemplate, "_generate_template", generate_template),
+        ):
+            savepoint = self.env.cr.savepoint()
+            self.assertEqual(Order.browse(orders.ids)._quote_followup_send(now), 3)
+            savepoint.close(rollback=True)
+            self.env.invalidate_all()
+            self.assertEqual(chunks, [2, 1], "the administrator's size is kept")
+            chunks.clear()
+            Param.set_param("mail.batch_size", False)
+            self.assertEqual(Order.browse(orders.ids)._quote_followup_send(now), 3)
+        self.assertEqual(chunks, [3], "one chunk for the whole batch")
+        for order in orders:
+            self.assertEqual(len(self._mails_to(order, self.salesman)), 1)
+        # other parameters, and the size outside such a run, are Odoo's
+        self.assertFalse(Param.get_param("mail.batch_size"))
+        self.assertEqual(
+            Param.with_context(**{MAIL_BATCH_SIZE: 300}).get_param("mail.batch_size"),
+            "300",
+        )
+        self.assertEqual(
+            Param.with_context(**{MAIL_BATCH_SIZE: 300}).get_param(
+                "quote_process.none", "default"
+            ),
+            "default",
+        )
 
     def test_queries_do_not_grow_with_the_batch(self):
         """Reminding 9 quotations costs the queries of reminding 3."""
