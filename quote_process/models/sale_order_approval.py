@@ -38,7 +38,7 @@ class SaleOrder(models.Model):
 
     max_deviation_percent = fields.Float(
         string="Largest Discount vs Engine (%)",
-        compute="_compute_max_deviation_percent",
+        compute="_compute_quote_deviation_figures",
         store=True,
         digits=(16, 2),
         help="How far below the engine price this quote goes at most, in percent: "
@@ -142,11 +142,20 @@ class SaleOrder(models.Model):
         "order_line.deviation_percent",
         "order_line.price_subtotal",
         "order_line.engine_price_unit",
+        "order_line.price_unit",
+        "order_line.discount",
         "order_line.product_uom_qty",
     )
-    def _compute_max_deviation_percent(self):
+    def _compute_quote_deviation_figures(self):
+        """The largest deviations below and above the engine price and the
+        discount given against it (``quote_deviation_above`` and
+        ``quote_discount_amount``, see sale_order_guidance.py): one pass over
+        the lines, which a change of one line of a large quote walks again."""
         for order in self:
-            order.max_deviation_percent = order._quote_max_deviation_below()
+            figures = order._quote_deviation_figures()
+            order.max_deviation_percent = figures["below"]
+            order.quote_deviation_above = figures["above"]
+            order.quote_discount_amount = figures["discount"]
 
     @api.depends(
         "max_deviation_percent",
@@ -280,30 +289,41 @@ class SaleOrder(models.Model):
 
     def _quote_max_deviation_below(self):
         """Largest deviation below the engine price, as a positive percentage."""
+        return self._quote_deviation_figures()["below"]
+
+    def _quote_deviation_figures(self):
+        """What the quote's prices give away against the engine price, from
+        one pass over its lines:
+
+        - ``below``: the largest deviation below the engine price, as a
+          positive percentage: of a line, or of the whole quote when global
+          discount lines (Odoo's discount wizard) lower it;
+        - ``above``: the largest deviation of a line above the engine price;
+        - ``discount``: the engine total of the engine-priced lines minus what
+          the quote charges for them, global discount lines included.
+
+        :return: dict with the keys ``below``, ``above`` and ``discount``"""
         self.ensure_one()
-        engine_lines = self.order_line.filtered("is_engine_priced")
-        below = max([-line.deviation_percent for line in engine_lines], default=0.0)
-        # Global discount lines (Odoo's discount wizard) lower the whole quote.
         discount_product = self.company_id.sale_discount_product_id
-        if not discount_product:
-            return max(below, 0.0)
-        discount_lines = self.order_line.filtered(
-            lambda line: (
-                line.product_id == discount_product and not line.is_engine_priced
-            )
-        )
-        if not discount_lines:
-            return max(below, 0.0)
-        engine_total = sum(
-            line.engine_price_unit * line.product_uom_qty for line in engine_lines
-        )
-        if not float_is_zero(engine_total, precision_digits=2):
-            effective_total = sum(
-                line._get_discounted_price() * line.product_uom_qty
-                for line in engine_lines
-            ) + sum(line.price_unit * line.product_uom_qty for line in discount_lines)
-            below = max(below, (engine_total - effective_total) / engine_total * 100)
-        return max(below, 0.0)
+        below = above = engine_total = effective_total = discount_total = 0.0
+        for line in self.order_line:
+            if line.is_engine_priced:
+                deviation = line.deviation_percent
+                below = max(below, -deviation)
+                above = max(above, deviation)
+                quantity = line.product_uom_qty
+                engine_total += line.engine_price_unit * quantity
+                effective_total += line._get_discounted_price() * quantity
+            elif discount_product and line.product_id == discount_product:
+                discount_total += line.price_unit * line.product_uom_qty
+        if discount_total and not float_is_zero(engine_total, precision_digits=2):
+            whole = (engine_total - effective_total - discount_total) / engine_total
+            below = max(below, whole * 100)
+        return {
+            "below": below,
+            "above": above,
+            "discount": engine_total - effective_total - discount_total,
+        }
 
     def _quote_get_approval_state(self):
         self.ensure_one()
@@ -353,8 +373,14 @@ class SaleOrder(models.Model):
             batch.order_line.invalidate_recordset()
 
     def _quote_price_setters(self):
-        """Users who set a price below the engine price on this quote."""
+        """Users who set a price below the engine price on this quote. When
+        nobody but the salesperson set its prices, the salesperson, whom every
+        caller counts anyway."""
         self.ensure_one()
+        setters = self.order_line.price_set_by_id
+        if not setters or setters == self.user_id:
+            # nobody but the salesperson set a price: no need to walk the lines
+            return setters
         return self.order_line.filtered(
             lambda line: (
                 line.deviation_percent < 0

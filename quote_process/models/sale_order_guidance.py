@@ -9,14 +9,14 @@ class SaleOrder(models.Model):
 
     quote_deviation_above = fields.Float(
         string="Largest Increase vs Engine (%)",
-        compute="_compute_quote_discount",
+        compute="_compute_quote_deviation_figures",  # in sale_order_approval.py
         store=True,
         digits=(16, 2),
         help="How far above the engine price this quote goes at most, in percent.",
     )
     quote_discount_amount = fields.Monetary(
         string="Discount vs Engine",
-        compute="_compute_quote_discount",
+        compute="_compute_quote_deviation_figures",  # in sale_order_approval.py
         store=True,
         help="The engine total of the engine-priced lines minus what the quote "
         "charges for them (global discount lines included), untaxed: what the "
@@ -40,46 +40,19 @@ class SaleOrder(models.Model):
     )
     def _compute_quote_main_product_id(self):
         for order in self:
-            # the largest line; of equal ones, the first created
-            ranked = sorted(
-                order.order_line,
-                key=lambda line: (-line.price_subtotal, line._origin.id or 0),
-            )
-            main = next(
-                (
-                    line
-                    for line in ranked
-                    if line.product_id
-                    and not line.display_type
-                    and not line.is_downpayment
-                ),
-                order.order_line.browse(),
-            )
-            order.quote_main_product_id = main.product_id
-
-    @api.depends(
-        "order_line.deviation_percent",
-        "order_line.engine_price_unit",
-        "order_line.price_unit",
-        "order_line.discount",
-        "order_line.product_uom_qty",
-    )
-    def _compute_quote_discount(self):
-        for order in self:
-            engine_lines = order.order_line.filtered("is_engine_priced")
-            order.quote_deviation_above = max(
-                [line.deviation_percent for line in engine_lines] + [0.0]
-            )
-            discount = sum(
-                (line.engine_price_unit - line._get_discounted_price())
-                * line.product_uom_qty
-                for line in engine_lines
-            )
-            discount_product = order.company_id.sale_discount_product_id
-            if discount_product:
-                discount -= sum(
-                    line.price_unit * line.product_uom_qty
-                    for line in order.order_line
-                    if line.product_id == discount_product and not line.is_engine_priced
-                )
-            order.quote_discount_amount = discount
+            # the largest line; of equal ones, the first created (a new line
+            # first); a line's product is read only when it may be the largest
+            main = subtotal = None
+            for line in order.order_line:
+                line_subtotal = line.price_subtotal
+                if main is not None and line_subtotal < subtotal:
+                    continue
+                if not line.product_id or line.display_type or line.is_downpayment:
+                    continue
+                if (
+                    main is None
+                    or line_subtotal > subtotal
+                    or (line._origin.id or 0) < (main._origin.id or 0)
+                ):
+                    main, subtotal = line, line_subtotal
+            order.quote_main_product_id = main.product_id if main else False

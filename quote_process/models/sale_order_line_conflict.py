@@ -104,34 +104,40 @@ class SaleOrderLine(models.Model):
                     (price_unit or 0.0) * (1 - (discount or 0.0) / 100.0),
                 )
             )
+        if not by_key:
+            lines.price_conflict_warning = False
+            return
+        statuses = {
+            True: self.env._("open quotation"),
+            False: self.env._("confirmed order"),
+        }
+        customers = {
+            order: order.partner_id.commercial_partner_id.id for order in lines.order_id
+        }
         for line in lines:
             order = line.order_id
-            key = (
-                order.partner_id.commercial_partner_id.id,
-                line.product_id.id,
-                line.company_id.id,
+            others = by_key.get(
+                (customers[order], line.product_id.id, line.company_id.id)
             )
+            if not others:
+                line.price_conflict_warning = False
+                continue
             currency = line.currency_id or line.company_id.currency_id
             price = line._get_discounted_price()
             origin_order_id, origin_line_id = order._origin.id, line._origin.id
-            texts = []
-            for other_id, other_order, currency_id, other_price in by_key.get(key, ()):
-                if other_order.id == origin_order_id or other_id == origin_line_id:
-                    continue
-                if currency_id != currency.id:
-                    continue
-                if not currency.compare_amounts(other_price, price):
-                    continue
-                texts.append(
-                    self.env._(
-                        "%(document)s (%(status)s): %(price)s",
-                        document=other_order.name,
-                        status=self.env._("open quotation")
-                        if other_order.state in QUOTATION_STATES
-                        else self.env._("confirmed order"),
-                        price=format_amount(self.env, other_price, currency),
-                    )
+            texts = [
+                self.env._(
+                    "%(document)s (%(status)s): %(price)s",
+                    document=other_order.name,
+                    status=statuses[other_order.state in QUOTATION_STATES],
+                    price=format_amount(self.env, other_price, currency),
                 )
+                for other_id, other_order, currency_id, other_price in others
+                if other_order.id != origin_order_id
+                and other_id != origin_line_id
+                and currency_id == currency.id
+                and currency.compare_amounts(other_price, price)
+            ]
             if texts:
                 line.price_conflict_warning = self.env._(
                     "This customer has %(product)s at another price in:\n%(documents)s",
