@@ -46,8 +46,8 @@ class QuotePricingRule(models.Model):
                        COUNT(DISTINCT s.id) FILTER (WHERE s.quote_outcome = 'won')
                   FROM unnest(%s) AS r(id)
                   JOIN sale_order_line l
-                    ON l.engine_steps -> 'steps'
-                       @> jsonb_build_array(jsonb_build_object('rule_id', r.id))
+                    ON jsonb_path_query_array(l.engine_steps, '$.steps[*].rule_id')
+                       @> jsonb_build_array(r.id)
                   JOIN sale_order s ON s.id = l.order_id
                  GROUP BY r.id
                 """,
@@ -90,11 +90,16 @@ class SaleOrderLine(models.Model):
 
     def init(self):
         res = super().init()
-        # finds the lines a rule priced without reading every line's steps
+        # finds the lines a rule priced without reading every line's steps:
+        # the rule ids of the steps only (an index of the whole steps held
+        # every amount of every step, which each save of a line paid for)
+        # (the expression of _get_priced_line_stats and _search_engine_rule_ids)
         self.env.cr.execute(
             """
-            CREATE INDEX IF NOT EXISTS sale_order_line_engine_rules_index
-                ON sale_order_line USING gin ((engine_steps -> 'steps') jsonb_path_ops)
+            DROP INDEX IF EXISTS sale_order_line_engine_rules_index;
+            CREATE INDEX IF NOT EXISTS sale_order_line_engine_rule_ids_index
+                ON sale_order_line USING gin
+                (jsonb_path_query_array(engine_steps, '$.steps[*].rule_id'))
             """
         )
         return res
@@ -131,8 +136,8 @@ class SaleOrderLine(models.Model):
                     """
                     SELECT l.id
                       FROM sale_order_line l, unnest(%s) AS r(id)
-                     WHERE l.engine_steps -> 'steps'
-                           @> jsonb_build_array(jsonb_build_object('rule_id', r.id))
+                     WHERE jsonb_path_query_array(l.engine_steps, '$.steps[*].rule_id')
+                           @> jsonb_build_array(r.id)
                     """,
                     rule_ids,
                 ),

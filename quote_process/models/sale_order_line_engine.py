@@ -18,18 +18,27 @@ from .sale_order_line import ENGINE_FIELDS
 PRICELIST_MEMO_KEY = "quote_process_pricelist_prices"
 
 
+class EngineSteps(dict):
+    """The engine's steps of a line as the engine builds them: JSON values
+    only (dicts with string keys, lists, strings, numbers, booleans), so
+    stored as they are, without the JSON round trip that Odoo's Json field
+    makes to normalise a value each time it is assigned."""
+
+
 class EngineStepsField(fields.Json):
     """The engine's steps, read as the cache holds them: not copied on every
     read (a 1,000-line quote with 70 rules per line holds 70,000 steps, and
     Odoo's Json field copies them each time a line is read or saved, twice
-    more when the line is created). The value is read-only: build a new one
+    more when the line is created), nor normalised again when the engine
+    computed them (``EngineSteps``). The value is read-only: build a new one
     to change it."""
 
     def convert_to_record(self, value, record):
         return False if value is None else value
 
     def convert_to_cache(self, value, record, validate=True):
-        if not validate:  # a value of the cache, already normalised
+        # a value of the cache, or the engine's: already normalised
+        if not validate or isinstance(value, EngineSteps):
             return value or None
         return super().convert_to_cache(value, record, validate=validate)
 
@@ -173,7 +182,9 @@ class SaleOrderLine(models.Model):
         for line in engine_lines:
             price, steps = line._get_engine_price(engine)
             line.engine_price_unit = price
-            line.engine_steps = {"inputs": line._get_engine_inputs(), "steps": steps}
+            line.engine_steps = EngineSteps(
+                inputs=line._get_engine_inputs(), steps=steps
+            )
 
     @api.depends("engine_steps", "engine_price_unit", "currency_id")
     @api.depends_context("lang")
@@ -500,7 +511,8 @@ class SaleOrderLine(models.Model):
         """Price one line.
 
         :return: (engine unit price, steps) where steps is a list of dicts that
-            ``_compute_engine_trace`` turns into words.
+            ``_compute_engine_trace`` turns into words, of JSON values only
+            (stored as they are: no tuple, no key that is not a string).
         """
         self.ensure_one()
         order_values = self._get_engine_order_values(engine)

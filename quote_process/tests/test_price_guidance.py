@@ -420,6 +420,17 @@ class TestRuleResults(QuoteProcessCommon):
         lines.invalidate_recordset(["engine_rule_ids"])
         with self.assertQueryCount(1):
             self.assertEqual(lines.mapped("engine_rule_ids"), rule)
+        # the search goes through an index of the steps' rule ids only
+        self.env.cr.execute(
+            """
+            SELECT indexname FROM pg_indexes
+             WHERE tablename = 'sale_order_line'
+               AND indexname LIKE 'sale_order_line_engine_rule%%'
+            """
+        )
+        self.assertEqual(
+            self.env.cr.fetchall(), [("sale_order_line_engine_rule_ids_index",)]
+        )
 
 
 @tagged("post_install", "-at_install")
