@@ -1,4 +1,4 @@
-from odoo import api, fields, models
+from odoo import api, fields, models, tools
 from odoo.exceptions import ValidationError
 
 from ..tools.formatting import format_number
@@ -67,18 +67,21 @@ class QuoteDiscountAuthority(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         authorities = super().create(vals_list)
+        self.env.registry.clear_cache()  # _get_group_authority
         authorities._refresh_quote_approval_states(authorities.company_id)
         return authorities
 
     def write(self, vals):
         companies = self.company_id
         res = super().write(vals)
+        self.env.registry.clear_cache()  # _get_group_authority
         self._refresh_quote_approval_states(companies | self.company_id)
         return res
 
     def unlink(self):
         companies = self.company_id
         res = super().unlink()
+        self.env.registry.clear_cache()  # _get_group_authority
         self._refresh_quote_approval_states(companies)
         return res
 
@@ -92,12 +95,21 @@ class QuoteDiscountAuthority(models.Model):
         """Largest deviation below the engine price (a positive percentage) that
         ``user`` may give alone in ``company``: the largest of the authorities of
         the user's groups, implied groups included."""
-        authorities = self.sudo().search_fetch(
-            [
-                ("company_id", "=", company.id),
-                ("group_id", "in", user.sudo()._get_group_ids()),
-            ],
-            ["max_deviation_percent"],
+        return self._get_group_authority(user.sudo()._get_group_ids(), company.id)
+
+    @api.model
+    @tools.ormcache("group_ids", "company_id")
+    def _get_group_authority(self, group_ids, company_id):
+        """The largest authority of ``group_ids`` in a company, kept in the
+        registry's cache until an authority changes: the approval state of a
+        quote is computed again at each change of its lines."""
+        authorities = (
+            self.sudo()
+            .with_context(active_test=True)
+            .search_fetch(
+                [("company_id", "=", company_id), ("group_id", "in", list(group_ids))],
+                ["max_deviation_percent"],
+            )
         )
         return max(authorities.mapped("max_deviation_percent"), default=0.0)
 
