@@ -156,6 +156,9 @@ class ResCompany(models.Model):
             )
         )
         self.env.add_to_compute(lines._fields["is_engine_priced"], lines)
+        lines._recompute_recordset(["is_engine_priced"])
+        # their deviation, and their orders' figures and approval, follow
+        lines.modified(["is_engine_priced"])
 
     def _quote_create_default_authorities(self):
         """Give each company the default discount authorities it lacks:

@@ -14,11 +14,11 @@ class ResPartner(models.Model):
         return res
 
     def unlink(self):
-        # their rules are deleted with them, by the database
-        had_rules = self._quote_has_rules()
+        # Their rules are deleted with them by the database, or were moved to
+        # another partner by a merge of contacts (in SQL, before this unlink):
+        # deleting contacts is rare, the cache is cleared each time.
         res = super().unlink()
-        if had_rules:
-            self.env.registry.clear_cache()  # quote.pricing.rule._get_engine_rule_values
+        self.env.registry.clear_cache()  # quote.pricing.rule._get_engine_rule_values
         return res
 
     def _quote_has_rules(self):

@@ -24,8 +24,15 @@ APPROVAL_REQUESTABLE_STATES = ("required", "rejected")
 APPROVAL_REJECTABLE_STATES = ("required", "pending")
 
 # Computed on the server from the lines: ignored in client values, or a quote
-# could hide how far below the engine price it goes.
-APPROVAL_COMPUTED_FIELDS = ("max_deviation_percent", "approval_state")
+# could hide how far below the engine price it goes (or misreport it in Quote
+# Analysis).
+APPROVAL_COMPUTED_FIELDS = (
+    "max_deviation_percent",
+    "approval_state",
+    "quote_deviation_above",
+    "quote_discount_amount",
+    "quote_main_product_id",
+)
 
 # Members set prices for an integration (shop, EDI, connector): their prices are
 # recorded like the superuser's, never refused.

@@ -145,6 +145,7 @@ class SaleOrder(models.Model):
         "order_line.price_unit",
         "order_line.discount",
         "order_line.product_uom_qty",
+        "order_line.is_engine_priced",
     )
     def _compute_quote_deviation_figures(self):
         """The largest deviations below and above the engine price and the

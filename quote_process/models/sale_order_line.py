@@ -18,7 +18,12 @@ from .sale_order import prices_are_trusted
 ENGINE_FIELDS = ("engine_price_unit", "engine_steps")
 # Fields computed on the server from the prices: ignored in client values too,
 # or a line could hide its deviation from the engine price.
-SERVER_FIELDS = (*ENGINE_FIELDS, "deviation_percent", "price_set_by_id")
+SERVER_FIELDS = (
+    *ENGINE_FIELDS,
+    "is_engine_priced",
+    "deviation_percent",
+    "price_set_by_id",
+)
 # Who sets these fields answers for the price.
 PRICE_FIELDS = ("price_unit", "discount")
 # Changing these fields checks that a line beyond the tolerance has a reason.

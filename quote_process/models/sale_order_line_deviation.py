@@ -61,7 +61,7 @@ class SaleOrderLine(models.Model):
     # Computes and searches
     # ------------------------------------------------------------------
 
-    @api.depends("price_unit", "discount", "engine_price_unit")
+    @api.depends("price_unit", "discount", "engine_price_unit", "is_engine_priced")
     def _compute_deviation_percent(self):
         for line in self:
             line.deviation_percent = line._quote_deviation_percent()

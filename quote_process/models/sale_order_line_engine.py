@@ -101,6 +101,9 @@ class SaleOrderLine(models.Model):
             "is_expense",
             "combo_item_id",
             "extra_tax_data",
+            # the company's discount product (_is_discount_line), when the
+            # line changes company
+            "company_id",
             # not company_id.sale_discount_product_id: setting it (the discount
             # wizard does, the first time) would recompute every line of the
             # company; res.company.write recomputes the lines of the products

@@ -225,6 +225,36 @@ class TestPricingEngine(PricingEngineCommon):
                 self.assertAlmostEqual(self._engine_price(**not_matching), 100.0)
                 rule.unlink()
 
+    def test_archived_tag_and_merged_customer_apply_at_once(self):
+        """The engine's cache of rules follows a tag archived and a customer
+        merged into another (the merge moves the rules in SQL)."""
+        rule = self._rule(partner_category_ids=[Command.set(self.tag_vip.ids)])
+        self.assertAlmostEqual(
+            self._engine_price(partner_id=self.other_customer.id), 100.0
+        )
+        # an archived tag is no condition any more, as the rule reads it
+        self.tag_vip.active = False
+        self.assertFalse(rule.partner_category_ids)
+        self.assertAlmostEqual(
+            self._engine_price(partner_id=self.other_customer.id), 90.0
+        )
+        rule.active = False
+        merged = self.env["res.partner"].create(
+            {"name": "QP Merged", "is_company": True}
+        )
+        self._rule(partner_id=merged.id, adjustment_value=-30.0)
+        self.assertAlmostEqual(self._engine_price(partner_id=merged.id), 70.0)
+        self.assertAlmostEqual(
+            self._engine_price(partner_id=self.other_customer.id), 100.0
+        )
+        self.env["base.partner.merge.automatic.wizard"]._merge(
+            (merged | self.other_customer).ids, self.other_customer, extra_checks=False
+        )
+        self.assertFalse(merged.exists())
+        self.assertAlmostEqual(
+            self._engine_price(partner_id=self.other_customer.id), 70.0
+        )
+
     def test_rule_changes_apply_to_the_next_price(self):
         """The engine keeps the rules between requests: every change of a rule,
         of a customer tag or of a contact's company applies at once."""
@@ -733,19 +763,24 @@ class TestPricingEngine(PricingEngineCommon):
 
     def test_discount_product_of_the_company(self):
         """A line of the company's discount product is Odoo's discount line,
-        not engine-priced; setting that product recomputes only its lines."""
+        not engine-priced; setting that product recomputes its lines, their
+        deviation and their orders' figures at once."""
         order = self._order([(self.product, 1.0), (self.other_product, 1.0)])
         line, other_line = order.order_line
         self.assertTrue(line.is_engine_priced and other_line.is_engine_priced)
-        field = line._fields["is_engine_priced"]
+        line.price_unit = line.engine_price_unit * 0.8  # as superuser: recorded
+        self.assertAlmostEqual(line.deviation_percent, -20.0)
+        self.assertAlmostEqual(order.max_deviation_percent, 20.0)
         self.company.sale_discount_product_id = self.product
-        self.assertTrue(self.env.is_to_compute(field, line))
-        self.assertFalse(self.env.is_to_compute(field, other_line))
         self.assertFalse(line.is_engine_priced)
         self.assertTrue(other_line.is_engine_priced)
+        self.assertAlmostEqual(line.deviation_percent, 0.0)
+        self.assertAlmostEqual(order.max_deviation_percent, 0.0)
         self.company.sale_discount_product_id = self.other_product
         self.assertTrue(line.is_engine_priced)
         self.assertFalse(other_line.is_engine_priced)
+        self.assertAlmostEqual(line.deviation_percent, -20.0)
+        self.assertAlmostEqual(order.max_deviation_percent, 20.0)
 
     def test_combo_lines_left_alone(self):
         self._rule(adjustment_value=-50.0)

@@ -297,6 +297,8 @@ class TestSecurityMatrix(QuoteProcessCommon):
                     "user_id": self.salesman.id,
                     "max_deviation_percent": 0.0,
                     "approval_state": "approved",
+                    "quote_discount_amount": 0.0,
+                    "quote_main_product_id": False,
                     "order_line": [
                         Command.create(
                             {
@@ -304,6 +306,7 @@ class TestSecurityMatrix(QuoteProcessCommon):
                                 "price_unit": 80.0,
                                 "engine_price_unit": 80.0,
                                 "deviation_percent": 0.0,
+                                "is_engine_priced": False,
                                 "deviation_reason_id": reason.id,
                                 "deviation_note": "Competitor",
                             }
@@ -316,12 +319,35 @@ class TestSecurityMatrix(QuoteProcessCommon):
         self.assertAlmostEqual(line.engine_price_unit, 100.0)
         self.assertAlmostEqual(line.deviation_percent, -20.0)
         self.assertEqual(quote.approval_state, "required")
-        line.write({"deviation_percent": 0.0, "engine_price_unit": 80.0})
-        quote.write({"max_deviation_percent": 0.0, "approval_state": "approved"})
+        self.assertTrue(line.is_engine_priced)
+        self.assertAlmostEqual(quote.quote_discount_amount, 20.0)
+        self.assertEqual(quote.quote_main_product_id, self.product)
+        # a line that claimed not to be engine-priced would escape the
+        # deviation, the reason and the approval
+        line.write(
+            {
+                "deviation_percent": 0.0,
+                "engine_price_unit": 80.0,
+                "is_engine_priced": False,
+            }
+        )
+        quote.write(
+            {
+                "max_deviation_percent": 0.0,
+                "approval_state": "approved",
+                "quote_discount_amount": 0.0,
+                "quote_deviation_above": 50.0,
+                "quote_main_product_id": False,
+            }
+        )
         self.env.flush_all()
         quote.invalidate_recordset()
         line.invalidate_recordset()
+        self.assertTrue(line.is_engine_priced)
         self.assertAlmostEqual(line.deviation_percent, -20.0)
         self.assertAlmostEqual(quote.max_deviation_percent, 20.0)
+        self.assertAlmostEqual(quote.quote_discount_amount, 20.0)
+        self.assertAlmostEqual(quote.quote_deviation_above, 0.0)
+        self.assertEqual(quote.quote_main_product_id, self.product)
         self.assertEqual(quote.approval_state, "required")
         self.assertTrue(quote._quote_blocking_approval())
