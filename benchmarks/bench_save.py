@@ -29,6 +29,7 @@ Usage:
 
 import argparse
 import copy
+import gc
 import random
 import statistics
 import sys
@@ -310,6 +311,9 @@ class Side:
         ``after`` (untimed) is given the function's result."""
         with self.savepoint():
             argument = prepare() if prepare else None
+            # The garbage of the previous measure (of either database) is
+            # collected before, not counted in this one.
+            gc.collect()
             start = time.perf_counter()
             result = function(argument) if prepare else function()
             self.env.flush_all()

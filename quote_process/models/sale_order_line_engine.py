@@ -236,7 +236,7 @@ class SaleOrderLine(models.Model):
             currency = line.currency_id or line.company_id.currency_id
             texts = [
                 line._get_engine_step_text(step, currency, rule_names, pricelist_names)
-                for step in steps
+                for step in line._get_engine_steps_with_effect(steps, currency)
             ]
             texts.append(
                 self.env._(
@@ -246,6 +246,18 @@ class SaleOrderLine(models.Model):
             )
             texts_by_line[line] = texts
         return texts_by_line
+
+    @api.model
+    def _get_engine_steps_with_effect(self, steps, currency):
+        """The steps, each rule step with its ``effect``: the change of the
+        price from the step before (rule steps are stored without it; those
+        stored by earlier versions carry it)."""
+        previous = 0.0
+        for step in steps:
+            if step.get("kind") == "rule" and "effect" not in step:
+                step = {**step, "effect": currency.round(step["price"] - previous)}
+            previous = step.get("price", previous)
+            yield step
 
     @api.model
     def get_engine_trace_display(self, values):
@@ -551,12 +563,12 @@ class SaleOrderLine(models.Model):
                     price + amount if rule.adjustment_type == "fixed_amount" else amount
                 )
             new_price = max(float_round(new_price, precision_digits=digits), 0.0)
-            # Ids and amounts only: the words are composed on reading.
+            # Ids and amounts only: the words, and the effect of the step (from
+            # the price before it), are composed on reading.
             step = {
                 "kind": "rule",
                 "rule_id": rule.id,
                 "adjustment": [rule.adjustment_type, rule.adjustment_value],
-                "effect": float_round(new_price - price, precision_digits=digits),
                 "price": new_price,
             }
             steps.append(step)
