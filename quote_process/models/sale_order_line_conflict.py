@@ -114,16 +114,17 @@ class SaleOrderLine(models.Model):
         customers = {
             order: order.partner_id.commercial_partner_id.id for order in lines.order_id
         }
+        texts_by_line = {}
         for line in lines:
             order = line.order_id
             others = by_key.get(
                 (customers[order], line.product_id.id, line.company_id.id)
             )
             if not others:
-                line.price_conflict_warning = False
                 continue
             currency = line.currency_id or line.company_id.currency_id
-            price = line._get_discounted_price()
+            # as sale.order.line._get_discounted_price
+            price = line.price_unit * (1 - (line.discount or 0.0) / 100.0)
             origin_order_id, origin_line_id = order._origin.id, line._origin.id
             texts = [
                 self.env._(
@@ -133,16 +134,26 @@ class SaleOrderLine(models.Model):
                     price=format_amount(self.env, other_price, currency),
                 )
                 for other_id, other_order, currency_id, other_price in others
-                if other_order.id != origin_order_id
+                if currency_id == currency.id
                 and other_id != origin_line_id
-                and currency_id == currency.id
+                and other_order.id != origin_order_id
                 and currency.compare_amounts(other_price, price)
             ]
             if texts:
-                line.price_conflict_warning = self.env._(
+                texts_by_line[line] = texts
+        # the names of the products at another price only, in one batch
+        products = self.env["product.product"].browse(
+            {line.product_id.id for line in texts_by_line}
+        )
+        names = dict(zip(products.ids, products.mapped("display_name"), strict=True))
+        for line in lines:
+            texts = texts_by_line.get(line)
+            line.price_conflict_warning = (
+                self.env._(
                     "This customer has %(product)s at another price in:\n%(documents)s",
-                    product=line.product_id.display_name,
+                    product=names[line.product_id.id],
                     documents="\n".join(texts),
                 )
-            else:
-                line.price_conflict_warning = False
+                if texts
+                else False
+            )
