@@ -56,6 +56,7 @@ class CrmLostReason(models.Model):
     # Actions
     # ------------------------------------------------------------------
 
+    @api.readonly
     def action_lost_quotes(self):
         return {
             "name": self.env._("Lost Quotations"),

@@ -59,6 +59,7 @@ class QuotePricingRule(models.Model):
             for rule_id, lines, decided, won in self.env.cr.fetchall()
         }
 
+    @api.readonly
     def action_view_priced_lines(self):
         self.ensure_one()
         return {

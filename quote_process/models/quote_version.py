@@ -273,6 +273,7 @@ class QuoteVersion(models.Model):
             "target": "new",
         }
 
+    @api.readonly
     def action_open_attachment(self):
         self.ensure_one()
         return {

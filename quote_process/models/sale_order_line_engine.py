@@ -260,6 +260,7 @@ class SaleOrderLine(models.Model):
             yield step
 
     @api.model
+    @api.readonly
     def get_engine_trace_display(self, values):
         """The explanation of a quote line's engine price for the price
         widget, asked when the user opens it (the explanation is not sent with

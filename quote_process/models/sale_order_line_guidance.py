@@ -23,6 +23,7 @@ class SaleOrderLine(models.Model):
     _inherit = "sale.order.line"
 
     @api.model
+    @api.readonly
     def get_price_guidance_display(self, requests):
         """What the guidance widget of quote lines shows, for a batch of lines
         of the web client, saved or not.

@@ -483,6 +483,7 @@ class SaleOrder(models.Model):
     # Actions
     # ------------------------------------------------------------------
 
+    @api.readonly
     def action_view_versions(self):
         self.ensure_one()
         action = self.env["ir.actions.act_window"]._for_xml_id(

@@ -23,3 +23,4 @@ from . import test_odoo_flows
 from . import test_living_database
 from . import test_screens
 from . import test_price_guidance
+from . import test_readonly
