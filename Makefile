@@ -1,4 +1,4 @@
-.PHONY: run test lint readme odoo-suites bench
+.PHONY: run test lint readme odoo-suites bench replica
 
 # The interpreter that runs the linters and the README generator (CI passes the
 # one that runs Odoo).
@@ -16,6 +16,11 @@ test:
 # quote_process; fails on any test that passes only without the addon.
 odoo-suites:
 	./tools/odoo_suites.sh
+
+# Check on a real read replica (a hot standby of our own) that the read-only
+# calls of quote_process run there and its changes on the primary.
+replica:
+	./tools/replica.sh
 
 # Run every benchmark (benchmarks/) on throwaway copies of two benchmark
 # databases and print one table with the targets beside the figures.
