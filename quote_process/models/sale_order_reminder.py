@@ -45,12 +45,19 @@ class SaleOrder(models.Model):
         company_domains = []
         for company in self.env["res.company"].search([]):
             cutoff = now - timedelta(days=company.quote_followup_days - 1, hours=-2)
-            domain = Domain("company_id", "=", company.id) & (
-                Domain("last_followup_date", "<=", cutoff)
-                | (
-                    Domain("last_followup_date", "=", False)
-                    & Domain("quote_sent_date", "<=", cutoff)
+            escalation_cutoff = now - timedelta(
+                days=company.quote_escalation_days - 1, hours=-2
+            )
+            domain = (
+                Domain("company_id", "=", company.id)
+                & (
+                    Domain("last_followup_date", "<=", cutoff)
+                    | (
+                        Domain("last_followup_date", "=", False)
+                        & Domain("quote_sent_date", "<=", cutoff)
+                    )
                 )
+                & self._quote_followup_not_handled_domain(escalation_cutoff)
             )
             if not company.quote_remind_preexisting:
                 domain &= Domain("quote_preexisting", "=", False)
@@ -65,6 +72,35 @@ class SaleOrder(models.Model):
             & Domain.OR(company_domains)
         )
         return domain
+
+    @api.model
+    def _quote_followup_not_handled_domain(self, escalation_cutoff):
+        """Quotations not yet reminded in their current silence, or reminded
+        before ``escalation_cutoff`` and not yet escalated in it: those already
+        handled are left out of the search, so that a run that carries on
+        through a backlog (the scheduled action runs again while quotations
+        remain) does not go through them again."""
+
+        def to_sql(model, alias, query):
+            def column(fname):
+                return model._field_to_sql(alias, fname, query)
+
+            anchor = SQL(
+                "COALESCE(%s, %s)",
+                column("last_followup_date"),
+                column("quote_sent_date"),
+            )
+            return SQL(
+                "(%(reminded)s IS NULL OR %(reminded)s < %(anchor)s"
+                " OR ((%(escalated)s IS NULL OR %(escalated)s < %(anchor)s)"
+                " AND %(reminded)s <= %(cutoff)s))",
+                reminded=column("last_reminder_date"),
+                escalated=column("last_escalation_date"),
+                anchor=anchor,
+                cutoff=escalation_cutoff,
+            )
+
+        return Domain.custom(to_sql=to_sql)
 
     def _quote_followup_due(self, now):
         """Split these quotations by what is due at ``now``.

@@ -5,6 +5,7 @@ from freezegun import freeze_time
 from lxml import etree
 
 from odoo.exceptions import AccessError, UserError
+from odoo.fields import Domain
 from odoo.http import Request
 from odoo.tests import Form, HttpCase, new_test_user, tagged
 from odoo.tools import mute_logger
@@ -619,6 +620,58 @@ class TestFollowupReminder(TestFollowupCommon):
         )
         self.assertEqual(progress.remaining, 0)
         self.assertGreaterEqual(progress.done, 5)
+
+    def test_handled_quotes_left_out_of_the_next_run(self):
+        """When the scheduled action runs again for what remains of a backlog
+        (its time was up), it carries on with the quotations not yet handled
+        instead of going through the reminded ones again; each one comes back
+        when its escalation is due."""
+        self.env["ir.config_parameter"].sudo().set_param(
+            "quote_process.followup_batch_size", 2
+        )
+        orders = self.env["sale.order"]
+        for _index in range(5):
+            orders |= self._sent_quote()
+        SaleOrder = type(self.env["sale.order"])
+        original = SaleOrder._quote_followup_process_batch
+        batches = []
+
+        def process_batch(records, now):
+            batches.append(records.ids)
+            # going through the same quotations again would never end
+            # (Odoo runs the action again while some remain)
+            if len(batches) > 5:
+                raise AssertionError(f"the same quotations again: {batches}")
+            return original(records, now)
+
+        IrCron = type(self.env["ir.cron"])
+        commit_progress = IrCron._commit_progress
+
+        def time_up(cron, processed=0, **kwargs):
+            # no time left after the first batch of each run
+            commit_progress(cron, processed, **kwargs)
+            return 0
+
+        at = datetime(2025, 3, 13, 9, 0)
+        with (
+            patch.object(SaleOrder, "_quote_followup_process_batch", process_batch),
+            patch.object(IrCron, "_commit_progress", time_up),
+        ):
+            for _run in range(3):
+                self._run_cron(at)
+        self.assertEqual(batches, [orders.ids[0:2], orders.ids[2:4], orders.ids[4:]])
+        self.assertEqual(orders.mapped("reminder_count"), [1] * 5)
+        domain = orders._quote_followup_candidate_domain(at)
+        self.assertFalse(orders.search(domain & Domain("id", "in", orders.ids)))
+        # 5 escalation days later, they are candidates again, to be escalated
+        escalation_day = datetime(2025, 3, 18, 9, 0)
+        domain = orders._quote_followup_candidate_domain(escalation_day)
+        self.assertEqual(orders.search(domain & Domain("id", "in", orders.ids)), orders)
+        self._run_cron(escalation_day)
+        for order in orders:
+            self.assertEqual(len(self._mails_to(order, self.leader)), 1)
+        domain = orders._quote_followup_candidate_domain(datetime(2025, 4, 30))
+        self.assertFalse(orders.search(domain & Domain("id", "in", orders.ids)))
 
     def test_locked_quote_is_skipped(self):
         """A quotation locked by a concurrent run is left to that run."""
