@@ -431,6 +431,54 @@ class TestPricingEngine(PricingEngineCommon):
         self.assertIn("later rules skipped", trace[2])
         self.assertIn("92.00", trace[3])
 
+    def test_trace_effects_and_steps_stored_earlier(self):
+        """Each rule step shows its effect, from the price before it; steps
+        stored by earlier versions (with their effect, the rule's name and its
+        adjustment in separate keys) read as they did."""
+        self._rule(name="Loyalty", sequence=1, adjustment_value=-10.0)
+        line = self._order().order_line
+        effect, price = line.engine_trace.splitlines()[1].split("→")
+        self.assertIn("Loyalty", effect)
+        self.assertIn("- ", effect)
+        self.assertIn("10.00", effect)
+        self.assertIn("90.00", price)
+        Line = self.env["sale.order.line"].with_user(self.salesman)
+        values = {
+            "engine_steps": {
+                "steps": [
+                    {"kind": "pricelist", "pricelist_id": False, "price": 100.0},
+                    {
+                        "kind": "rule",
+                        "rule_id": 0,
+                        "name": "Old Rule",
+                        "adjustment_type": "percent",
+                        "adjustment_value": -5.0,
+                        "effect": -5.0,
+                        "price": 95.0,
+                    },
+                    {
+                        "kind": "rule",
+                        "rule_id": 0,
+                        "adjustment": ["fixed_amount", 2.0],
+                        "price": 97.0,
+                    },
+                ]
+            },
+            "engine_price_unit": 97.0,
+            "currency_id": line.currency_id.id,
+            "company_id": line.company_id.id,
+        }
+        texts = Line.get_engine_trace_display(values)
+        effect, price = texts[1].split("→")
+        self.assertIn("Old Rule", effect)
+        self.assertIn("-5%", effect)
+        self.assertIn("5.00", effect)
+        self.assertIn("95.00", price)
+        effect, price = texts[2].split("→")
+        self.assertIn("+ ", effect)
+        self.assertIn("2.00", effect)
+        self.assertIn("97.00", price)
+
     def test_trace_for_the_price_widget(self):
         """The price widget asks for the explanation of a line as the form
         holds it: the same texts as the line's, saved or not; the rules the
