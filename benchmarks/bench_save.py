@@ -219,13 +219,14 @@ def quote_values(catalog, line_count, rng):
 def with_widget_dependencies(spec):
     """The fields spec as the web client sends it: Odoo's test Form reads the
     view, not the fields that its widgets add (the engine price widget of
-    quote_process reads the engine steps, the currency and the company)."""
+    quote_process reads the engine steps, whether the line is engine-priced,
+    the currency and the company)."""
     spec = {name: dict(sub) for name, sub in spec.items()}
     for sub in spec.values():
         if "fields" in sub:
             sub["fields"] = with_widget_dependencies(sub["fields"])
     if "engine_price_unit" in spec:
-        for name in ("engine_steps", "currency_id", "company_id"):
+        for name in ("engine_steps", "is_engine_priced", "currency_id", "company_id"):
             spec.setdefault(name, {"fields": {}} if name.endswith("_id") else {})
     return spec
 

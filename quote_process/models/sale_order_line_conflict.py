@@ -1,8 +1,8 @@
 from collections import defaultdict
 
 from odoo import api, fields, models
-from odoo.fields import Domain
 from odoo.tools import (
+    SQL,
     format_amount,
 )
 
@@ -46,114 +46,141 @@ class SaleOrderLine(models.Model):
         (self - lines).price_conflict_warning = False
         if not lines:
             return
-        since = fields.Datetime.subtract(
-            fields.Datetime.now(), days=PRICE_CONFLICT_DAYS
-        )
-        partners = lines.order_id.partner_id.commercial_partner_id
-        domain = (
-            Domain("product_id", "in", lines.product_id.ids)
-            & Domain("order_partner_id.commercial_partner_id", "in", partners.ids)
-            & Domain("company_id", "in", lines.company_id.ids)
-            & Domain("display_type", "=", False)
-            & (
-                Domain("state", "in", list(QUOTATION_STATES))
-                | (
-                    Domain("state", "=", "sale")
-                    & Domain("order_id.date_order", ">=", since)
-                )
-            )
-        )
-        if len(lines.order_id) == 1 and lines.order_id._origin:
-            # one quote's lines (its form): its other lines are no conflict
-            domain &= Domain("order_id", "!=", lines.order_id._origin.id)
-        # Read as rows: a customer's other quotes may hold thousands of lines,
-        # each compared with the lines of this quote.
-        query = self._search(domain)
-        rows = self.env.execute_query(
-            query.select(
-                *(
-                    self._field_to_sql(query.table, fname, query)
-                    for fname in (
-                        "id",
-                        "order_id",
-                        "order_partner_id",
-                        "product_id",
-                        "company_id",
-                        "currency_id",
-                        "price_unit",
-                        "discount",
-                    )
-                )
-            )
-        )
-        commercial = {
-            partner.id: partner.commercial_partner_id.id
-            for partner in self.env["res.partner"].browse({row[2] for row in rows})
-        }
-        other_orders = self.env["sale.order"].browse({row[1] for row in rows})
-        other_orders.fetch(["name", "state"])
-        by_key = defaultdict(list)
-        for other_id, order_id, partner_id, product_id, company_id, *prices in rows:
-            currency_id, price_unit, discount = prices
-            by_key[(commercial[partner_id], product_id, company_id)].append(
-                (
-                    other_id,
-                    other_orders.browse(order_id),
-                    currency_id,
-                    # as sale.order.line._get_discounted_price
-                    (price_unit or 0.0) * (1 - (discount or 0.0) / 100.0),
-                )
-            )
-        if not by_key:
-            lines.price_conflict_warning = False
-            return
+        conflicts = lines._get_price_conflicts()
         statuses = {
             True: self.env._("open quotation"),
             False: self.env._("confirmed order"),
         }
-        customers = {
-            order: order.partner_id.commercial_partner_id.id for order in lines.order_id
-        }
-        texts_by_line = {}
+        # the names of the products at another price only, in one batch
+        products = self.env["product.product"].browse(
+            {line.product_id.id for line in conflicts}
+        )
+        names = dict(zip(products.ids, products.mapped("display_name"), strict=True))
         for line in lines:
-            order = line.order_id
-            others = by_key.get(
-                (customers[order], line.product_id.id, line.company_id.id)
-            )
+            others = conflicts.get(line)
             if not others:
+                line.price_conflict_warning = False
                 continue
             currency = line.currency_id or line.company_id.currency_id
-            # as sale.order.line._get_discounted_price
-            price = line.price_unit * (1 - (line.discount or 0.0) / 100.0)
-            origin_order_id, origin_line_id = order._origin.id, line._origin.id
-            texts = [
+            documents = "\n".join(
                 self.env._(
                     "%(document)s (%(status)s): %(price)s",
                     document=other_order.name,
                     status=statuses[other_order.state in QUOTATION_STATES],
                     price=format_amount(self.env, other_price, currency),
                 )
-                for other_id, other_order, currency_id, other_price in others
-                if currency_id == currency.id
-                and other_id != origin_line_id
-                and other_order.id != origin_order_id
-                and currency.compare_amounts(other_price, price)
-            ]
-            if texts:
-                texts_by_line[line] = texts
-        # the names of the products at another price only, in one batch
-        products = self.env["product.product"].browse(
-            {line.product_id.id for line in texts_by_line}
-        )
-        names = dict(zip(products.ids, products.mapped("display_name"), strict=True))
-        for line in lines:
-            texts = texts_by_line.get(line)
-            line.price_conflict_warning = (
-                self.env._(
-                    "This customer has %(product)s at another price in:\n%(documents)s",
-                    product=names[line.product_id.id],
-                    documents="\n".join(texts),
-                )
-                if texts
-                else False
+                for other_order, other_price in others
             )
+            line.price_conflict_warning = self.env._(
+                "This customer has %(product)s at another price in:\n%(documents)s",
+                product=names[line.product_id.id],
+                documents=documents,
+            )
+
+    def _get_price_conflicts(self):
+        """The lines of the customer's other quotations, and of its orders
+        confirmed in the last ``PRICE_CONFLICT_DAYS`` days, with the product of
+        each of these lines at another price (unit price less discount, in the
+        same currency and company), never those of the line's own quotation.
+
+        The prices are compared in the database, within half the currency's
+        rounding (the lines of a customer's other quotes may be thousands, most
+        at the same price), then again as ``currency.compare_amounts`` does.
+
+        :return: dict {line: [(other order, other line's discounted price)]}
+            with the lines that have such other lines only
+        """
+        since = fields.Datetime.subtract(
+            fields.Datetime.now(), days=PRICE_CONFLICT_DAYS
+        )
+        prices = {}
+        candidates = []
+        for index, line in enumerate(self):
+            currency = line.currency_id or line.company_id.currency_id
+            # as sale.order.line._get_discounted_price
+            prices[index] = line.price_unit * (1 - (line.discount or 0.0) / 100.0)
+            candidates.append(
+                SQL(
+                    "(%s, %s, %s, %s, %s, %s::numeric, %s::numeric, %s, %s)",
+                    index,
+                    line.product_id.id,
+                    line.order_id.partner_id.commercial_partner_id.id,
+                    line.company_id.id,
+                    currency.id,
+                    prices[index],
+                    currency.rounding / 2,
+                    line.order_id._origin.id or 0,
+                    line._origin.id or 0,
+                )
+            )
+        self.env["sale.order.line"].flush_model(
+            [
+                "product_id",
+                "order_partner_id",
+                "company_id",
+                "currency_id",
+                "display_type",
+                "state",
+                "order_id",
+                "price_unit",
+                "discount",
+            ]
+        )
+        self.env["sale.order"].flush_model(["date_order"])
+        self.env["res.partner"].flush_model(["commercial_partner_id"])
+        # one quote's lines (its form): its other lines are no conflict
+        own_order_id = len(self.order_id) == 1 and self.order_id._origin.id or 0
+        # the customer's other lines first (as few as its quotes and recent
+        # orders hold), then compared with each line of this batch
+        rows = self.env.execute_query(
+            SQL(
+                """
+                WITH other AS MATERIALIZED (
+                    SELECT line.id, line.order_id, line.product_id, line.company_id,
+                           line.currency_id, partner.commercial_partner_id,
+                           line.price_unit * (1 - COALESCE(line.discount, 0) / 100)
+                               AS price
+                      FROM sale_order_line line
+                      JOIN res_partner partner ON partner.id = line.order_partner_id
+                      JOIN sale_order other_order ON other_order.id = line.order_id
+                     WHERE line.product_id IN %(product_ids)s
+                       AND partner.commercial_partner_id IN %(partner_ids)s
+                       AND line.company_id IN %(company_ids)s
+                       AND line.order_id != %(own_order_id)s
+                       AND line.display_type IS NULL
+                       AND (line.state IN %(quotation_states)s
+                            OR (line.state = 'sale' AND other_order.date_order >= %(since)s))
+                )
+                SELECT candidate.idx, other.order_id, other.price
+                  FROM (VALUES %(candidates)s) AS candidate(
+                           idx, product_id, partner_id, company_id,
+                           currency_id, price, half_rounding, order_id, line_id)
+                  JOIN other
+                    ON other.product_id = candidate.product_id
+                   AND other.commercial_partner_id = candidate.partner_id
+                   AND other.company_id = candidate.company_id
+                   AND other.currency_id = candidate.currency_id
+                   AND other.order_id != candidate.order_id
+                   AND other.id != candidate.line_id
+                   AND ABS(other.price - candidate.price) >= candidate.half_rounding * 0.99
+                 ORDER BY other.order_id, other.id
+                """,
+                product_ids=tuple(self.product_id.ids),
+                partner_ids=tuple(self.order_id.partner_id.commercial_partner_id.ids),
+                company_ids=tuple(self.company_id.ids),
+                quotation_states=tuple(QUOTATION_STATES),
+                since=since,
+                own_order_id=own_order_id,
+                candidates=SQL(", ").join(candidates),
+            )
+        )
+        orders = self.env["sale.order"].browse({row[1] for row in rows})
+        orders.fetch(["name", "state"])
+        conflicts = defaultdict(list)
+        for index, order_id, other_price in rows:
+            line = self[index]
+            currency = line.currency_id or line.company_id.currency_id
+            other_price = float(other_price)
+            if currency.compare_amounts(other_price, prices[index]):
+                conflicts[line].append((orders.browse(order_id), other_price))
+        return conflicts

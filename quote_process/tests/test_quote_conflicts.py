@@ -67,6 +67,9 @@ class TestQuoteConflicts(ConflictCommon):
             }
         )
         self.assertFalse(mine.order_line.price_conflict_warning)
+        # One cent apart is another price.
+        mine.order_line.write({"price_unit": 90.01, "discount": 0.0})
+        self.assertIn("90.00", mine.order_line.price_conflict_warning)
         # Another customer's prices do not matter.
         other = self._quote(self.salesman, self.other_customer)
         self.assertFalse(other.order_line.price_conflict_warning)

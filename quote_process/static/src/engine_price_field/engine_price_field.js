@@ -33,8 +33,9 @@ export class EnginePriceField extends FloatField {
     }
 
     get hasTrace() {
-        const steps = this.props.record.data.engine_steps;
-        return Boolean(steps && steps.steps && steps.steps.length);
+        const data = this.props.record.data;
+        const steps = data.engine_steps;
+        return Boolean(data.is_engine_priced && steps && steps.steps && steps.steps.length);
     }
 
     async toggleTrace(ev) {
@@ -65,6 +66,9 @@ export const enginePriceField = {
     supportedTypes: ["float"],
     fieldDependencies: [
         { name: "engine_steps", type: "json", readonly: true },
+        // stored: read with the lines, not computed again on every line of a
+        // quote for each change made in its form
+        { name: "is_engine_priced", type: "boolean", readonly: true },
         { name: "currency_id", type: "many2one", relation: "res.currency", readonly: true },
         { name: "company_id", type: "many2one", relation: "res.company", readonly: true },
     ],
