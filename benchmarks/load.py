@@ -6,8 +6,10 @@ a copy of --template-odoo (Odoo with sale_management and sale_crm), driven
 with Odoo's operations; ``qp``, a copy of --template-qp (the same with
 quote_process), driven with the same calls, to compare; ``qpfull``, another
 copy of --template-qp, driven with all operations, quote_process's own
-included, whose invariants are then checked (--sides chooses the runs). For
-each, the script:
+included, whose invariants are then checked (--sides chooses the runs).
+With --rounds N, ``odoo`` and ``qp`` run N times each, alternated (odoo then
+qp, then qp then odoo...), each time on a fresh copy, and the calls of their
+rounds are counted together. For each run, the script:
 
 1. starts Odoo in multi-worker mode on that database only, on 127.0.0.1 and
    free ports, and prepares the same data over JSON-RPC as admin: products,
@@ -131,6 +133,13 @@ def parse_args():
     add("--overdue", type=int, default=120, help="overdue sent quotations (120)")
     add("--seed", type=int, default=20, help="random seed, same on both sides")
     add(
+        "--rounds",
+        type=int,
+        default=1,
+        help="runs of odoo and qp, alternated (odoo then qp, qp then odoo...), "
+        "each on its own copy; their calls are counted together (1)",
+    )
+    add(
         "--template-qp",
         default=os.environ.get("QP_BENCH_TEMPLATE", "quote_process_bench_tmpl"),
         help="database with quote_process, copied (default: make bench's, "
@@ -156,6 +165,8 @@ def parse_args():
     args.sides = [side for side in args.sides.split(",") if side]
     if not set(args.sides) <= set(SIDES) or not args.sides:
         parser.error("--sides: a list of odoo, qp and qpfull")
+    if args.rounds < 1:
+        parser.error("--rounds must be at least 1")
     if not args.odoo_bin:
         import odoo  # noqa: PLC0415
 
@@ -1141,12 +1152,48 @@ def report(runs, results):
     return failed
 
 
+def plan(args):
+    """The runs in order, (side, round): odoo and qp alternated over the
+    rounds, each first in turn, qpfull once at the end."""
+    compared = [side for side in args.sides if side != "qpfull"]
+    runs = []
+    for index in range(args.rounds):
+        runs += [
+            (side, index) for side in (compared if index % 2 == 0 else compared[::-1])
+        ]
+    return runs + [("qpfull", 0) for side in args.sides if side == "qpfull"]
+
+
+def merge(runs, results, side, run, result):
+    """Count a round's calls and findings with the side's earlier rounds."""
+    if side not in runs:
+        runs[side], results[side] = run, result
+        return
+    for name, calls in run.calls.items():
+        runs[side].calls[name] += calls
+    runs[side].seconds += run.seconds
+    runs[side].dbname += f", {run.dbname}"
+    errors, retries, cron_runs, checks = results[side]
+    more_errors, more_retries, more_cron_runs, more_checks = result
+    for cause, count in more_retries.items():
+        retries[cause] = retries.get(cause, 0) + count
+    results[side] = (
+        errors + more_errors,
+        retries,
+        cron_runs + more_cron_runs,
+        checks + more_checks,
+    )
+
+
 def main():
     args = parse_args()
     args.server_options = server_options(args)
     workdir = Path(tempfile.mkdtemp(prefix="qp_load_"))
     stamp = time.strftime("%H%M%S")
-    names = {side: f"qp_load_{side}_{stamp}" for side in args.sides}
+    runs_planned = plan(args)
+    names = {
+        (side, index): f"qp_load_{side}{index}_{stamp}" for side, index in runs_planned
+    }
     templates = {
         "odoo": args.template_odoo,
         "qp": args.template_qp,
@@ -1154,12 +1201,13 @@ def main():
     }
     made, runs, results, server = [], {}, {}, None
     try:
-        for side in args.sides:  # copied first, before anything runs on them
-            copy_database(args, templates[side], names[side])
-            made.append(names[side])
+        for key in runs_planned:  # copied first, before anything runs on them
+            side, dbname = key[0], names[key]
+            copy_database(args, templates[side], dbname)
+            made.append(dbname)
             sql(
                 args,
-                names[side],
+                dbname,
                 "UPDATE res_users SET password = 'admin' WHERE login = 'admin'",
                 fetch=False,
             )
@@ -1168,21 +1216,21 @@ def main():
             # to count the reminders
             sql(
                 args,
-                names[side],
+                dbname,
                 "UPDATE ir_cron SET nextcall = now() at time zone 'UTC' "
                 "+ interval '1 day'; DELETE FROM ir_cron_trigger",
                 fetch=False,
             )
             sql(
                 args,
-                names[side],
+                dbname,
                 """UPDATE ir_cron SET active = FALSE WHERE id IN
                 (SELECT res_id FROM ir_model_data WHERE model = 'ir.cron' AND name IN
                     ('ir_cron_mail_scheduler_action', 'ir_cron_lead_enrichment'))""",
                 fetch=False,
             )
-        for side in args.sides:
-            dbname, logfile = names[side], workdir / f"{side}.log"
+        for side, index in runs_planned:
+            dbname, logfile = names[side, index], workdir / f"{side}{index}.log"
             print(f"{side}: starting Odoo on {dbname}, log {logfile}", flush=True)
             server = Server(args, dbname, logfile)
             server.wait_ready()
@@ -1202,7 +1250,7 @@ def main():
                 if side != "odoo"
                 else []
             )
-            runs[side], results[side] = run, (errors, retries, cron_runs, checks)
+            merge(runs, results, side, run, (errors, retries, cron_runs, checks))
         failed = report(runs, results)
     finally:
         if server:
