@@ -186,13 +186,7 @@ class SaleOrder(models.Model):
             )
             company_domains.append(
                 Domain("company_id", "=", company.id)
-                & (
-                    Domain("last_followup_date", "<", boundary)
-                    | (
-                        Domain("last_followup_date", "=", False)
-                        & Domain("quote_sent_date", "<", boundary)
-                    )
-                )
+                & self._quote_last_action_domain("<", boundary)
             )
         domain = (
             Domain("state", "=", "sent")
@@ -307,6 +301,15 @@ class SaleOrder(models.Model):
         """Start of the current silence: the last follow-up, else the sending."""
         self.ensure_one()
         return self.last_followup_date or self.quote_sent_date
+
+    @api.model
+    def _quote_last_action_domain(self, operator, moment):
+        """Quotations whose silence (``_quote_followup_anchor``) started
+        ``operator`` ``moment``: ``"<"`` for before it, ``"<="`` for up to it."""
+        return Domain("last_followup_date", operator, moment) | (
+            Domain("last_followup_date", "=", False)
+            & Domain("quote_sent_date", operator, moment)
+        )
 
     def _get_quote_followup_url(self):
         """Link to the quotation in the back end, for the reminder emails."""

@@ -86,6 +86,9 @@ class SaleOrderLine(models.Model):
         The prices are compared in the database, within half the currency's
         rounding (the lines of a customer's other quotes may be thousands, most
         at the same price), then again as ``currency.compare_amounts`` does.
+        The other lines' prices are computed there as Odoo's
+        ``_get_discounted_price`` does (an override of it applies to this
+        batch's lines only).
 
         :return: dict {line: [(other order, other line's discounted price)]}
             with the lines that have such other lines only
@@ -97,8 +100,7 @@ class SaleOrderLine(models.Model):
         candidates = []
         for index, line in enumerate(self):
             currency = line.currency_id or line.company_id.currency_id
-            # as sale.order.line._get_discounted_price
-            prices[index] = line.price_unit * (1 - (line.discount or 0.0) / 100.0)
+            prices[index] = line._get_discounted_price()
             candidates.append(
                 SQL(
                     "(%s, %s, %s, %s, %s, %s::numeric, %s::numeric, %s, %s)",

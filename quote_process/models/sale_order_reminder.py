@@ -50,13 +50,7 @@ class SaleOrder(models.Model):
             )
             domain = (
                 Domain("company_id", "=", company.id)
-                & (
-                    Domain("last_followup_date", "<=", cutoff)
-                    | (
-                        Domain("last_followup_date", "=", False)
-                        & Domain("quote_sent_date", "<=", cutoff)
-                    )
-                )
+                & self._quote_last_action_domain("<=", cutoff)
                 & self._quote_followup_not_handled_domain(escalation_cutoff)
             )
             if not company.quote_remind_preexisting:
