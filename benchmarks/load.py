@@ -1242,6 +1242,11 @@ def main():
             run = Run(args, side, dbname, server.url, data)
             print(f"{side}: {args.users} users for {args.duration} s", flush=True)
             run.load()
+            calls = sum(len(calls) for calls in run.calls.values())
+            print(
+                f"{side}: {calls / run.seconds:.2f} operations/s in this run",
+                flush=True,
+            )
             server.stop()
             server = None
             errors, retries, cron_runs = read_log(logfile)

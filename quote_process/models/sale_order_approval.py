@@ -307,16 +307,24 @@ class SaleOrder(models.Model):
         self.ensure_one()
         discount_product = self.company_id.sale_discount_product_id
         below = above = engine_total = effective_total = discount_total = 0.0
-        for line in self.order_line:
-            if line.is_engine_priced:
-                deviation = line.deviation_percent
+        lines = self.order_line
+        # read field by field, not line by line: a change of one line of a
+        # large quote walks all its lines again
+        for line, engine_priced, deviation, quantity, engine_price in zip(
+            lines,
+            lines.mapped("is_engine_priced"),
+            lines.mapped("deviation_percent"),
+            lines.mapped("product_uom_qty"),
+            lines.mapped("engine_price_unit"),
+            strict=True,
+        ):
+            if engine_priced:
                 below = max(below, -deviation)
                 above = max(above, deviation)
-                quantity = line.product_uom_qty
-                engine_total += line.engine_price_unit * quantity
+                engine_total += engine_price * quantity
                 effective_total += line._get_discounted_price() * quantity
             elif discount_product and line.product_id == discount_product:
-                discount_total += line.price_unit * line.product_uom_qty
+                discount_total += line.price_unit * quantity
         if discount_total and not float_is_zero(engine_total, precision_digits=2):
             whole = (engine_total - effective_total - discount_total) / engine_total
             below = max(below, whole * 100)
