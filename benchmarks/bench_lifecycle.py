@@ -20,29 +20,18 @@ Usage:
         [--db_user U] [--db_password W]
 """
 
-import argparse
 import random
 import statistics
 import time
 
-from odoo_connection import add_connection_arguments, setup_odoo
+from odoo_connection import add_connection_arguments, comparison_parser, setup_odoo
 
 ADMIN_ID = 2
 WARMUP = 5
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument(
-        "-d", "--database", required=True, help="database with quote_process"
-    )
-    parser.add_argument(
-        "--odoo-database",
-        required=True,
-        help="database with sale_management and sale_crm, without quote_process",
-    )
+    parser = comparison_parser(__doc__)
     parser.add_argument("--quotes", type=int, default=30, help="lives measured (30)")
     parser.add_argument("--lines", type=int, default=12, help="lines per quote (12)")
     parser.add_argument("--seed", type=int, default=3, help="random seed")

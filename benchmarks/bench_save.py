@@ -27,7 +27,6 @@ Usage:
         [--db_password W]
 """
 
-import argparse
 import copy
 import gc
 import random
@@ -37,7 +36,7 @@ import time
 from contextlib import contextmanager
 from unittest.mock import patch
 
-from odoo_connection import add_connection_arguments, setup_odoo
+from odoo_connection import add_connection_arguments, comparison_parser, setup_odoo
 
 # (measure, target of the ratio quote_process / Odoo alone)
 TARGETS = {
@@ -50,17 +49,7 @@ ADMIN_ID = 2
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument(
-        "-d", "--database", required=True, help="database with quote_process"
-    )
-    parser.add_argument(
-        "--odoo-database",
-        required=True,
-        help="database with sale_management and sale_crm, without quote_process",
-    )
+    parser = comparison_parser(__doc__)
     parser.add_argument("--lines", type=int, default=1000, help="quote lines (1000)")
     parser.add_argument("--rules", type=int, default=200, help="pricing rules (200)")
     parser.add_argument(

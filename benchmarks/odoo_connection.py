@@ -7,11 +7,29 @@ variables, which Odoo reads itself; ``--db_host``, ``--db_port``,
 the machine.
 """
 
+import argparse
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 
 CONNECTION_OPTIONS = ("db_host", "db_port", "db_user", "db_password")
+
+
+def comparison_parser(description):
+    """The parser of a benchmark against Odoo alone: the database with
+    quote_process (``-d``) and the one without it (``--odoo-database``)."""
+    parser = argparse.ArgumentParser(
+        description=description, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "-d", "--database", required=True, help="database with quote_process"
+    )
+    parser.add_argument(
+        "--odoo-database",
+        required=True,
+        help="database with sale_management and sale_crm, without quote_process",
+    )
+    return parser
 
 
 def add_connection_arguments(parser):
