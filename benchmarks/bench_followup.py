@@ -234,7 +234,7 @@ def main():
             print(
                 f"{batch_size:>10} {reminded:>9} {seconds:>8.2f} "
                 f"{reminded / seconds if seconds else 0:>8.0f} {queries:>46} "
-                f"{sum(per_batch) / reminded if reminded else 0:>12.2f}"
+                f"{sum(per_batch) / reminded if reminded else 0:>12.3f}"
             )
         if len(medians) > 1:
             smallest, largest = min(medians), max(medians)

@@ -154,9 +154,10 @@ def parse_args():
     add(
         "--sides",
         default="odoo,qp,qpfull",
-        help="the runs, in this order: odoo (Odoo alone), qp (quote_process, "
+        help="the runs: odoo (Odoo alone), qp (quote_process, "
         "Odoo's operations: the same calls as Odoo alone), qpfull (quote_process, "
-        "all operations, then the invariants); default odoo,qp,qpfull",
+        "all operations, then the invariants), odoo and qp alternated over the "
+        "rounds, qpfull last; default odoo,qp,qpfull",
     )
     add("--odoo-bin", default=shutil.which("odoo") or "", help="Odoo's command")
     add("--keep", action="store_true", help="keep the databases and logs")
@@ -1177,11 +1178,15 @@ def merge(runs, results, side, run, result):
     more_errors, more_retries, more_cron_runs, more_checks = result
     for cause, count in more_retries.items():
         retries[cause] = retries.get(cause, 0) + count
+    # an invariant checked on each round is reported once, its failures together
+    failures = dict(checks)
+    for check, more_failures in more_checks:
+        failures[check] = failures.get(check, []) + list(more_failures)
     results[side] = (
         errors + more_errors,
         retries,
         cron_runs + more_cron_runs,
-        checks + more_checks,
+        list(failures.items()),
     )
 
 

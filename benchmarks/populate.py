@@ -449,7 +449,7 @@ def bench_followup_rows(args, connection):
             (
                 "follow-up",
                 f"queries per reminder (batches of {batch})",
-                f"{per_reminder:.2f}",
+                f"{per_reminder:.3f}",
                 f"<= 0.3 {'OK' if per_reminder <= 0.3 else 'ABOVE TARGET'}",
             ),
         ]

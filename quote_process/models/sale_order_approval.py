@@ -150,8 +150,9 @@ class SaleOrder(models.Model):
     def _compute_quote_deviation_figures(self):
         """The largest deviations below and above the engine price and the
         discount given against it (``quote_deviation_above`` and
-        ``quote_discount_amount``, see sale_order_guidance.py): one pass over
-        the lines, which a change of one line of a large quote walks again."""
+        ``quote_discount_amount``, see sale_order_guidance.py), computed together
+        from the lines' values read once, which a change of one line of a
+        large quote reads again."""
         for order in self:
             figures = order._quote_deviation_figures()
             order.max_deviation_percent = figures["below"]
@@ -294,7 +295,7 @@ class SaleOrder(models.Model):
 
     def _quote_deviation_figures(self):
         """What the quote's prices give away against the engine price, from
-        one pass over its lines:
+        its lines' values read once:
 
         - ``below``: the largest deviation below the engine price, as a
           positive percentage: of a line, or of the whole quote when global
@@ -308,8 +309,9 @@ class SaleOrder(models.Model):
         discount_product = self.company_id.sale_discount_product_id
         below = above = engine_total = effective_total = discount_total = 0.0
         lines = self.order_line
-        # read field by field, not line by line: a change of one line of a
-        # large quote walks all its lines again
+        # a change of one line of a large quote walks all its lines again:
+        # their values taken with mapped (the field's getter called directly
+        # on each line) rather than an attribute read per line and field
         for line, engine_priced, deviation, quantity, engine_price in zip(
             lines,
             lines.mapped("is_engine_priced"),

@@ -83,9 +83,12 @@ class SaleOrderLine(models.Model):
         each of these lines at another price (unit price less discount, in the
         same currency and company), never those of the line's own quotation.
 
-        The prices are compared in the database, within half the currency's
-        rounding (the lines of a customer's other quotes may be thousands, most
-        at the same price), then again as ``currency.compare_amounts`` does.
+        The prices are compared in the database first (the lines of a
+        customer's other quotes may be thousands, most at the same price): only
+        the lines at least half the currency's rounding away from the line's
+        rounded price come back, a superset of those that
+        ``currency.compare_amounts`` (rounding both prices) finds different,
+        which then decides.
         The other lines' prices are computed there as Odoo's
         ``_get_discounted_price`` does (an override of it applies to this
         batch's lines only).
@@ -109,7 +112,9 @@ class SaleOrderLine(models.Model):
                     line.order_id.partner_id.commercial_partner_id.id,
                     line.company_id.id,
                     currency.id,
-                    prices[index],
+                    # rounded: a price rounds to another amount than this one
+                    # only from half a rounding away from it
+                    currency.round(prices[index]),
                     currency.rounding / 2,
                     line.order_id._origin.id or 0,
                     line._origin.id or 0,

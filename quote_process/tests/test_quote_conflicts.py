@@ -70,6 +70,13 @@ class TestQuoteConflicts(ConflictCommon):
         # One cent apart is another price.
         mine.order_line.write({"price_unit": 90.01, "discount": 0.0})
         self.assertIn("90.00", mine.order_line.price_conflict_warning)
+        # Prices that round to another amount in the currency differ, however
+        # close; those that round to the same amount do not.
+        theirs.order_line.price_unit = 90.0049
+        mine.order_line.price_unit = 90.0051
+        self.assertIn(theirs.name, mine.order_line.price_conflict_warning)
+        mine.order_line.price_unit = 89.9951
+        self.assertFalse(mine.order_line.price_conflict_warning)
         # Another customer's prices do not matter.
         other = self._quote(self.salesman, self.other_customer)
         self.assertFalse(other.order_line.price_conflict_warning)
