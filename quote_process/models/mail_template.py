@@ -1,6 +1,8 @@
 from markupsafe import Markup
 
-from odoo import models
+from odoo import models, tools
+
+from .ir_qweb import QWEB_COMPILE_ONCE
 
 # The emails that send a quotation to the customer.
 QUOTATION_EMAIL_TEMPLATES = ("sale.email_template_edi_sale",)
@@ -27,3 +29,16 @@ class MailTemplate(models.Model):
             if block:
                 rendered[order.id] = Markup(rendered[order.id] or "") + block
         return rendered
+
+    def _has_unsafe_expression_template_qweb(self, source, model, fname=None):
+        """Odoo compiles a body once more, on every rendering call, to know
+        whether it holds expressions reserved to template editors. While
+        ``QWEB_COMPILE_ONCE`` is in the context (see ``IrQweb``) the answer
+        is kept per source and model, as the compiled body is."""
+        if self.env.context.get(QWEB_COMPILE_ONCE) and not fname:
+            return self._quote_has_unsafe_expression_qweb(source, model)
+        return super()._has_unsafe_expression_template_qweb(source, model, fname=fname)
+
+    @tools.ormcache("str(source)", "model", cache="templates")
+    def _quote_has_unsafe_expression_qweb(self, source, model):
+        return super()._has_unsafe_expression_template_qweb(source, model)

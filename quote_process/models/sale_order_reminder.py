@@ -164,22 +164,19 @@ class SaleOrder(models.Model):
         if not (remind or remind_leader or escalate):
             return 0
         to_leader = remind_leader | escalate
-        # one compilation of each email's body, and one chunk of emails, for
-        # the whole batch
+        # each email's body compiled once (not once per quotation), and one
+        # chunk of emails for the batch
         templates = self.env["mail.template"].with_context(
             **{QWEB_COMPILE_ONCE: True, MAIL_BATCH_SIZE: len(self)}
         )
-        try:
-            if remind:
-                browse_xmlid(
-                    templates, "quote_process.mail_template_quote_followup_reminder"
-                ).send_mail_batch(remind.ids, force_send=False)
-            if to_leader:
-                browse_xmlid(
-                    templates, "quote_process.mail_template_quote_followup_escalation"
-                ).send_mail_batch(to_leader.ids, force_send=False)
-        finally:
-            self.env["ir.qweb"]._quote_qweb_compiled_clear()
+        if remind:
+            browse_xmlid(
+                templates, "quote_process.mail_template_quote_followup_reminder"
+            ).send_mail_batch(remind.ids, force_send=False)
+        if to_leader:
+            browse_xmlid(
+                templates, "quote_process.mail_template_quote_followup_escalation"
+            ).send_mail_batch(to_leader.ids, force_send=False)
         (remind | remind_leader)._quote_followup_schedule_activities(now)
         reminded = (remind | remind_leader).grouped("reminder_count")
         for count, orders in reminded.items():
@@ -219,6 +216,8 @@ class SaleOrder(models.Model):
             vals_list.append(
                 {
                     "res_model_id": model_id,
+                    # given with its id, the model is not read again
+                    "res_model": self._name,
                     "res_id": order.id,
                     "activity_type_id": todo.id,
                     "user_id": user.id,

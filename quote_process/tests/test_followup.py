@@ -11,7 +11,6 @@ from odoo.tests import Form, HttpCase, new_test_user, tagged
 from odoo.tools import mute_logger
 
 from ..models.ir_config_parameter import MAIL_BATCH_SIZE
-from ..models.ir_qweb import QWEB_COMPILED_KEY
 from .common import QuoteProcessCommon
 
 SENT_AT = datetime(2025, 3, 3, 9, 0)  # Monday, 10:00 in Brussels
@@ -689,24 +688,44 @@ class TestFollowupReminder(TestFollowupCommon):
         self.assertEqual(free.reminder_count, 1)
 
     def test_batch_compiles_each_email_once(self):
-        """The body of the reminder is compiled once for the whole batch and
-        still says, in each email, which quotation it is about."""
+        """The body of the reminder is compiled once, not once per quotation
+        nor per batch, and still says, in each email, which quotation it is
+        about; an edited body is compiled anew."""
         orders = self.env["sale.order"]
         for _index in range(3):
             orders |= self._sent_quote()
+        # two batches, of two quotations and of one
+        self.env["ir.config_parameter"].sudo().set_param(
+            "quote_process.followup_batch_size", 2
+        )
+        self.env.registry.clear_cache("templates")
         IrQweb = type(self.env["ir.qweb"])
-        original = IrQweb._generate_code_uncached
+        original = IrQweb._generate_code
         compiled = []
 
         def generate_code(records, template):
             if isinstance(template, etree._Element):  # an email's body
-                compiled.append(template)
+                compiled.append(etree.tostring(template))
             return original(records, template)
 
-        with patch.object(IrQweb, "_generate_code_uncached", generate_code):
+        with patch.object(IrQweb, "_generate_code", generate_code):
             self._run_cron(datetime(2025, 3, 13, 9, 0))
-        self.assertEqual(len(compiled), 1, "one body compiled for three emails")
-        self.assertNotIn(QWEB_COMPILED_KEY, self.env.cr.cache)
+            # Odoo compiles a body twice: to check it for expressions reserved
+            # to template editors, and to render it
+            self.assertEqual(len(compiled), 2, "one body compiled for two batches")
+            template = self.env.ref(
+                "quote_process.mail_template_quote_followup_reminder"
+            )
+            template.body_html = template.body_html.replace(
+                "Contact the customer", "Call the customer"
+            )
+            later = self._sent_quote()
+            compiled.clear()
+            self._run_cron(datetime(2025, 3, 13, 9, 0))
+        self.assertEqual(len(compiled), 2, "the edited body compiled anew")
+        self.assertIn(
+            "Call the customer", self._mails_to(later, self.salesman).body_html
+        )
         for order in orders:
             body = self._mails_to(order, self.salesman).body_html
             self.assertIn(order.name, body)
