@@ -96,7 +96,7 @@ class SaleOrder(models.Model):
         check_client_values(self, vals)
         self._quote_check_approval_fields(vals)
         if vals.get("state") in ("sent", "sale"):
-            self._quote_check_can_proceed()
+            self._quote_check_state_write()
         self._quote_followup_check_system_fields(vals)
         self._quote_version_check_fields(vals)
         if not self.env.su:
@@ -105,7 +105,7 @@ class SaleOrder(models.Model):
         if vals.get("state") and vals["state"] != "cancel":
             restored = self.filtered(lambda order: order.quote_outcome == "lost")
         lost_reasons = {order.id: order.lost_reason_id for order in restored}
-        followup_changes = self._quote_followup_before_write(vals)
+        vals, followup_changes = self._quote_followup_before_write(vals)
         sending = self._quote_version_before_write(vals)
         res = super().write(vals)
         if vals.get("state") == "cancel":

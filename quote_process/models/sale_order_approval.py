@@ -1,3 +1,5 @@
+from contextlib import contextmanager
+
 from markupsafe import Markup
 
 from odoo import api, fields, models
@@ -21,6 +23,8 @@ from .sale_order import (
 
 # Orders whose stored approval state is recomputed at once.
 APPROVAL_REFRESH_BATCH = 500
+# quotations whose gate an action has just passed, for the write of their state
+GATE_PASSED_KEY = "quote_process.gate_passed"
 
 # Set by the approval actions only.
 APPROVAL_FIELDS = {
@@ -219,11 +223,13 @@ class SaleOrder(models.Model):
 
     def action_quotation_sent(self):
         self._quote_check_can_proceed()
-        return super().action_quotation_sent()
+        with self._quote_gate_passed():
+            return super().action_quotation_sent()
 
     def action_confirm(self):
         self._quote_check_can_proceed()
-        return super().action_confirm()
+        with self._quote_gate_passed():
+            return super().action_confirm()
 
     def action_request_approval(self):
         for order in self:
@@ -473,6 +479,23 @@ class SaleOrder(models.Model):
             return False
         request_env = getattr(request, "env", None) if request else None
         return not (request_env and request_env.user.share)
+
+    @contextmanager
+    def _quote_gate_passed(self):
+        """While an action that has just passed the gate sends or confirms
+        these quotations, the write of their state does not check it again."""
+        passed = self.env.cr.cache.setdefault(GATE_PASSED_KEY, set())
+        added = set(self.ids) - passed
+        passed |= added
+        try:
+            yield
+        finally:
+            passed -= added
+
+    def _quote_check_state_write(self):
+        """The gate, when a write sends or confirms these quotations."""
+        passed = self.env.cr.cache.get(GATE_PASSED_KEY, ())
+        self.filtered(lambda o: o.id not in passed)._quote_check_can_proceed()
 
     def _quote_check_can_proceed(self, states=QUOTATION_STATES, trust_env=True):
         """Raise when a quote cannot go to the customer or be confirmed yet.

@@ -15,6 +15,11 @@ class SaleOrder(models.Model):
 
     # customer responses that still call for a follow-up by the salesperson
     _QUOTE_FOLLOWUP_OPEN_RESPONSES = ("pending", "negotiating")
+    # writes that send, confirm or sign a quotation and nothing else: their
+    # follow-up values go with them
+    _QUOTE_FOLLOWUP_MERGEABLE_WRITES = frozenset(
+        {"state", "date_order", "signature", "signed_by", "signed_on"}
+    )
     # fields kept by Odoo itself: only the system or a sales manager may set them
     _QUOTE_FOLLOWUP_SYSTEM_FIELDS = frozenset(
         {
@@ -263,11 +268,14 @@ class SaleOrder(models.Model):
         """Time zone the days of this quote are counted in: its salesperson's
         (or the team leader's when reminders go to them), else the company's."""
         self.ensure_one()
-        recipient = self._quote_followup_recipient()
+        # Time zones are no secret: read without record rules, and only the
+        # fields needed here, not every column of the people and the company.
+        order = self.sudo().with_context(prefetch_fields=False)
+        recipient = order._quote_followup_recipient()
         for tz_name in (
             recipient.tz,
-            self.user_id.tz,
-            self.company_id.partner_id.tz,
+            order.user_id.tz,
+            order.company_id.partner_id.tz,
         ):
             if tz_name:
                 try:
@@ -352,7 +360,15 @@ class SaleOrder(models.Model):
             answered._quote_followup_response_changed()
 
     def _quote_followup_before_write(self, vals):
-        """The quotes whose follow-up a write changes, found before it."""
+        """The quotes whose follow-up a write changes, found before it, and
+        the values the write takes along.
+
+        Sending a quotation for the first time, or confirming or signing it,
+        brings follow-up values (the sent date, the pending or accepted
+        response). When every quotation of the write gets the same ones, they
+        go with the write itself: one write and one tracking message instead
+        of a write after it. Returns the values to write and the quotes to
+        follow up after the write."""
         newly_sent = accepted = response_changed = self.browse()
         if vals.get("state") == "sent":
             newly_sent = self.filtered(lambda o: not o.quote_sent_date)
@@ -368,7 +384,20 @@ class SaleOrder(models.Model):
                     and o.customer_response in self._QUOTE_FOLLOWUP_OPEN_RESPONSES
                 )
             )
-        return newly_sent, response_changed, accepted
+        changes = newly_sent, response_changed, accepted
+        if (
+            not self
+            or not set(vals) <= self._QUOTE_FOLLOWUP_MERGEABLE_WRITES
+            or (newly_sent or accepted) != self
+        ):
+            return vals, changes
+        if newly_sent:
+            values = [order._quote_followup_sent_values() for order in self]
+        else:
+            values = [order._quote_followup_accepted_values(vals) for order in self]
+        if any(value != values[0] for value in values):
+            return vals, changes
+        return {**vals, **values[0]}, (self.browse(),) * 3
 
     def _quote_followup_after_write(self, changes):
         newly_sent, response_changed, accepted = changes
@@ -382,17 +411,34 @@ class SaleOrder(models.Model):
     def _quote_followup_mark_sent(self):
         """First sending: record the date, the response deadline, and await the
         customer's response. Called after the sending itself was allowed."""
-        now = fields.Datetime.now()
         for order in self:
-            tz = order._quote_followup_tz()
-            vals = {"quote_sent_date": now, "last_followup_date": now}
-            if not order.response_deadline:
-                vals["response_deadline"] = self._quote_followup_local_date(
-                    now, tz
-                ) + timedelta(days=order.company_id.quote_response_days)
-            if not order.customer_response:
-                vals["customer_response"] = "pending"
-            order.sudo().write(vals)
+            order.sudo().write(order._quote_followup_sent_values())
+
+    def _quote_followup_sent_values(self):
+        """The follow-up values of a first sending."""
+        self.ensure_one()
+        now = fields.Datetime.now()
+        vals = {"quote_sent_date": now, "last_followup_date": now}
+        if not self.response_deadline:
+            vals["response_deadline"] = self._quote_followup_local_date(
+                now, self._quote_followup_tz()
+            ) + timedelta(days=self.company_id.quote_response_days)
+        if not self.customer_response:
+            vals["customer_response"] = "pending"
+        return vals
+
+    def _quote_followup_accepted_values(self, vals):
+        """The follow-up values of an acceptance written with ``vals``: what
+        writing the accepted response after it gives (its date the first
+        time, a follow-up of a quotation that stays sent)."""
+        self.ensure_one()
+        now = fields.Datetime.now()
+        values = {"customer_response": "accepted"}
+        if not self.customer_response_date:
+            values["customer_response_date"] = now
+        if vals.get("state", self.state) == "sent":
+            values.update(last_followup_date=now, quote_preexisting=False)
+        return values
 
     def _quote_followup_response_changed(self):
         """The customer response changed: a follow-up, and the first answer

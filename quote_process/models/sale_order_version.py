@@ -262,11 +262,13 @@ class SaleOrder(models.Model):
             )
         )
         product_ids, uom_ids = self.env.cr.fetchone()
+        # the names of the products of lines the user reads, without record
+        # rules evaluated again for each product
         products = {
             str(product.id): product.display_name
-            for product in self.env["product.product"].browse(
-                [pid for pid in product_ids or [] if pid]
-            )
+            for product in self.env["product.product"]
+            .sudo()
+            .browse([pid for pid in product_ids or [] if pid])
         }
         units = {
             str(uom.id): uom.name

@@ -208,6 +208,69 @@ class TestFollowupSending(TestFollowupCommon):
         self.assertEqual(order.customer_response, "accepted")
         self.assertEqual(order.customer_response_date, datetime(2025, 3, 7, 9, 0))
 
+    def test_confirmation_writes_the_acceptance_with_the_state(self):
+        """The acceptance goes with the confirmation's own write of the order,
+        not in writes of its own for the response and its date."""
+        order = self._sent_quote()
+        SaleOrder = self.registry["sale.order"]
+        written = []
+        write = SaleOrder.write
+
+        def record_write(records, vals):
+            written.append(dict(vals))
+            return write(records, vals)
+
+        with (
+            freeze_time("2025-03-07 09:00:00"),
+            patch.object(SaleOrder, "write", record_write),
+        ):
+            order.with_user(self.salesman).action_confirm()
+        self.assertEqual(
+            [vals for vals in written if "state" in vals],
+            [{"state": "sale", "date_order": datetime(2025, 3, 7, 9, 0)}],
+        )
+        followup = {"customer_response", "customer_response_date"}
+        self.assertFalse([vals for vals in written if followup & set(vals)])
+        self.assertEqual(order.customer_response, "accepted")
+        self.assertEqual(order.customer_response_date, datetime(2025, 3, 7, 9, 0))
+
+    def test_signature_is_acceptance(self):
+        """Signed on the portal (Odoo writes the signature as superuser): the
+        quotation stays sent, accepted, and the signature is a follow-up."""
+        order = self._sent_quote()
+        with freeze_time("2025-03-06 09:00:00"):
+            order.sudo().write(
+                {
+                    "signature": "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAIAAACQd1PeAAAADElEQVR4nGP4//8/AAX+Av4N70a4AAAAAElFTkSuQmCC",
+                    "signed_by": "Silent Customer",
+                    "signed_on": datetime(2025, 3, 6, 9, 0),
+                }
+            )
+        self.assertEqual(order.state, "sent")
+        self.assertEqual(order.customer_response, "accepted")
+        self.assertEqual(order.customer_response_date, datetime(2025, 3, 6, 9, 0))
+        self.assertEqual(order.last_followup_date, datetime(2025, 3, 6, 9, 0))
+
+    def test_quotes_sent_together_keep_their_own_deadline(self):
+        """Sent in one call at 22:30 UTC: the next day in Shanghai, still
+        the same day in Brussels; each quotation gets its own deadline."""
+        other = new_test_user(
+            self.env,
+            login="qp_far_salesman",
+            groups="sales_team.group_sale_salesman",
+            tz="Asia/Shanghai",
+        )
+        orders = self._make_quote() | self._make_quote(user=other)
+        with freeze_time(datetime(2025, 3, 3, 22, 30)):
+            orders.sudo().action_quotation_sent()
+        self.assertEqual(
+            orders.mapped("response_deadline"), [date(2025, 3, 13), date(2025, 3, 14)]
+        )
+        self.assertEqual(orders.mapped("customer_response"), ["pending", "pending"])
+        self.assertEqual(
+            orders.mapped("quote_sent_date"), [datetime(2025, 3, 3, 22, 30)] * 2
+        )
+
     def test_system_fields_refused_to_salesman(self):
         order = self._sent_quote()
         for field_name, value in (
