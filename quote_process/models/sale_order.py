@@ -107,7 +107,8 @@ class SaleOrder(models.Model):
         lost_reasons = {order.id: order.lost_reason_id for order in restored}
         vals, followup_changes = self._quote_followup_before_write(vals)
         sending = self._quote_version_before_write(vals)
-        res = super().write(vals)
+        with self.env.protecting(self._quote_engine_kept(vals)):
+            res = super().write(vals)
         if vals.get("state") == "cancel":
             self._quote_date_losses()
         if restored:
@@ -117,6 +118,32 @@ class SaleOrder(models.Model):
             self._quote_check_conflict_policy()
         self._quote_version_after_write(vals, sending)
         return res
+
+    def _quote_engine_kept(self, vals):
+        """What a write of ``vals`` leaves as it is because the engine price of
+        the lines stays, as ``env.protecting`` takes it.
+
+        On orders confirmed or being confirmed, the engine price only follows
+        the lines' own changes, which this write does not make. The
+        confirmation moves the order's date, which the engine follows on
+        quotations: on a confirmed order, neither the engine fields nor the
+        prices, amounts and taxes that follow them are computed again."""
+        Line = self.env["sale.order.line"]
+        if "order_line" in vals or not Line._engine_order_fields() & set(vals):
+            return []
+        state = vals.get("state")
+        confirmed = self.filtered(lambda o: (state or o.state) not in QUOTATION_STATES)
+        if not confirmed:
+            return []
+        lines = confirmed.order_line._get_engine_price_kept()
+        line_fnames, order_fnames = Line._get_engine_only_dependents(
+            tuple(sorted(vals))
+        )
+        orders = confirmed.filtered(lambda o: o.order_line <= lines)
+        return [
+            ([Line._fields[fname] for fname in line_fnames], lines),
+            ([self._fields[fname] for fname in order_fnames], orders),
+        ]
 
     def _action_cancel(self):
         """A sent quotation is cancelled only with a lost reason; refused

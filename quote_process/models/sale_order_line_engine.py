@@ -5,6 +5,7 @@ from odoo.tools import (
     float_round,
     format_amount,
     formatLang,
+    ormcache,
 )
 
 from ..tools.formatting import format_number
@@ -157,6 +158,15 @@ class SaleOrderLine(models.Model):
             if name.split(".")[0] not in ENGINE_FIELDS and name not in depends
         ]
         return depends
+
+    @api.model
+    def _engine_order_fields(self):
+        """The fields of the order that the engine price follows."""
+        return {
+            name.split(".")[1]
+            for name in self._engine_price_depends()
+            if name.startswith("order_id.")
+        }
 
     @api.depends(lambda self: self._engine_price_depends())
     def _compute_engine_price(self):
@@ -360,11 +370,58 @@ class SaleOrderLine(models.Model):
         self.ensure_one()
         if self.order_id.state in QUOTATION_STATES:
             return False
+        return self._has_engine_steps_of_its_inputs()
+
+    def _has_engine_steps_of_its_inputs(self):
+        """Whether the stored engine price was computed for the line's current
+        product, unit and quantity."""
+        self.ensure_one()
         # The stored value: in a form, the line being edited is a new record
         # whose own value is being computed.
         origin = self._origin
         previous = origin._get_engine_steps_value() if origin else False
         return bool(previous) and previous.get("inputs") == self._get_engine_inputs()
+
+    def _get_engine_price_kept(self):
+        """The lines whose engine fields a write of their order, which leaves
+        the lines as they are and leaves or makes the order confirmed, would
+        compute again to the same values: the engine's lines priced for their
+        current product, unit and quantity (``_is_engine_price_final``), the
+        other lines without engine price."""
+        return self.filtered(
+            lambda line: (
+                line._has_engine_steps_of_its_inputs()
+                if line.order_id and line.is_engine_priced
+                else not (line.engine_price_unit or line.engine_steps)
+            )
+        )
+
+    @api.model
+    @ormcache("fnames")
+    def _get_engine_only_dependents(self, fnames):
+        """The fields that a write of the order's ``fnames`` recomputes only
+        through the engine fields of its lines: (names on the lines, names on
+        the order). When the engine fields stay, so do these."""
+        triggers = self.env.registry._field_triggers
+        engine = {self._fields[fname] for fname in ENGINE_FIELDS}
+
+        def dependents(fields, skipped):
+            found, todo = set(), list(fields)
+            while todo:
+                for deps in triggers.get(todo.pop(), {}).values():
+                    for dep in deps:
+                        if dep not in found and dep not in skipped:
+                            found.add(dep)
+                            todo.append(dep)
+            return found
+
+        order_fields = self.env["sale.order"]._fields
+        written = [order_fields[fname] for fname in fnames if fname in order_fields]
+        only = (dependents(engine, ()) | engine) - dependents(written, engine)
+        return (
+            tuple(field.name for field in only if field.model_name == self._name),
+            tuple(field.name for field in only if field.model_name == "sale.order"),
+        )
 
     def _recompute_engine_price(self):
         """Recompute the engine price now, e.g. after the rules changed; lines at

@@ -1,4 +1,5 @@
 import copy
+from unittest.mock import patch
 
 from freezegun import freeze_time
 
@@ -758,6 +759,41 @@ class TestPricingEngine(PricingEngineCommon):
                 {"order_id": order.id, "product_id": self.product.id}
             )
             self.assertAtEnginePrice(added, 50.0)
+
+    def test_confirmation_computes_no_price_again(self):
+        """The confirmation moves the order date, which the engine follows on
+        quotations: on the confirmed order, neither the engine price nor the
+        amounts and taxes that follow it are computed again."""
+        self._rule(date_end="2025-03-31")
+        order = self._order([(self.product, 1.0), (self.other_product, 2.0)])
+        order.order_line.create(
+            {"order_id": order.id, "display_type": "line_note", "name": "QP Note"}
+        )
+        total = order.amount_total
+        self.env.flush_all()
+        Line = self.registry["sale.order.line"]
+        computed = []
+
+        def recording(name):
+            method = getattr(Line, name)
+
+            def compute(lines):
+                computed.append((name, lines.ids))
+                return method(lines)
+
+            return patch.object(Line, name, compute)
+
+        with (
+            freeze_time("2025-04-10 09:00:00"),
+            recording("_compute_engine_price"),
+            recording("_compute_amount"),
+        ):
+            order.action_confirm()
+            self.env.flush_all()
+        self.assertEqual(order.date_order.month, 4)
+        self.assertEqual(computed, [])
+        self.assertAtEnginePrice(order.order_line.filtered("product_id")[0], 90.0)
+        self.assertEqual(order.amount_total, total)
 
     # ------------------------------------------------------------------
     # Lines the engine leaves alone
