@@ -160,13 +160,14 @@ class SaleOrderLine(models.Model):
         return depends
 
     @api.model
+    @ormcache()
     def _engine_order_fields(self):
         """The fields of the order that the engine price follows."""
-        return {
+        return frozenset(
             name.split(".")[1]
             for name in self._engine_price_depends()
             if name.startswith("order_id.")
-        }
+        )
 
     @api.depends(lambda self: self._engine_price_depends())
     def _compute_engine_price(self):
@@ -417,7 +418,18 @@ class SaleOrderLine(models.Model):
 
         order_fields = self.env["sale.order"]._fields
         written = [order_fields[fname] for fname in fnames if fname in order_fields]
-        only = (dependents(engine, ()) | engine) - dependents(written, engine)
+        others = dependents(written, engine)
+        # The line's own fields that its engine fields follow (whether the
+        # engine prices it...): when the write changes one, the engine price
+        # is computed again.
+        inputs = {self._fields["is_engine_priced"]} | {
+            field
+            for field, paths in triggers.items()
+            if field.model_name == self._name and engine & paths.get((), set())
+        }
+        if inputs & others:
+            return (), ()
+        only = (dependents(engine, ()) | engine) - others
         return (
             tuple(field.name for field in only if field.model_name == self._name),
             tuple(field.name for field in only if field.model_name == "sale.order"),
