@@ -5,13 +5,15 @@ What one salesperson's request costs the server, apart from the contention of
 a load (``load.py``): the whole life of a --lines-line quote (default 12),
 created from an opportunity, read back, one line's quantity and price
 edited, marked as sent, confirmed; after each step, the work of a commit
-(flushed, mail tracking). Two databases in
+(flushed, mail tracking), and the next step starts with an empty cache, as
+the next request does. Two databases in
 one process: one with quote_process (--database), one with only
 sale_management and sale_crm (--odoo-database); the same products and
 customers in both, the lives alternated between them, --quotes of each
 (default 30, after 5 not measured). Prints the medians of the process's CPU
 time (the server's Python work: PostgreSQL's is left out) and of the elapsed
-time, and their ratio quote_process / Odoo alone.
+time, and their ratio quote_process / Odoo alone, then the CPU time of each
+step (create, edit, send, confirm: what each request costs).
 
 Everything happens in one transaction per database, rolled back at the end.
 
@@ -30,6 +32,8 @@ from odoo_connection import add_connection_arguments, comparison_parser, setup_o
 
 ADMIN_ID = 2
 WARMUP = 5
+# the requests of a life, in order
+STEPS = ("create", "edit", "send", "confirm")
 
 
 def parse_args(argv=None):
@@ -79,8 +83,16 @@ class Side:
         self.cr.precommit.run()
         self.env.flush_all()
 
+    def step_done(self, marks):
+        """The end of a request: its commit's work, its CPU time noted, the
+        cache emptied for the next one."""
+        self.commit_work()
+        marks.append(time.process_time())
+        self.env.invalidate_all()
+
     def life(self):
-        """One quote's life; (CPU seconds, elapsed seconds)."""
+        """One quote's life; (CPU seconds, elapsed seconds, CPU seconds of
+        each step)."""
         env, rng = self.env, self.rng
         customer = rng.choice(self.customers)
         products = rng.sample(self.products, self.args.lines)
@@ -89,6 +101,7 @@ class Side:
         # before, not counted in this one
         gc.collect()
         cpu, elapsed = time.process_time(), time.perf_counter()
+        marks = [cpu]
         lead = env["crm.lead"].create(
             {
                 "name": "Lifecycle opportunity",
@@ -107,7 +120,7 @@ class Side:
                 ],
             }
         )
-        self.commit_work()
+        self.step_done(marks)
         order.read(["name", "partner_id", "state", "amount_total", "order_line"])
         line = order.order_line[0]
         line.read(["price_unit"])
@@ -118,14 +131,13 @@ class Side:
                 ]
             }
         )
-        self.commit_work()
+        self.step_done(marks)
         order.action_quotation_sent()
-        self.commit_work()
+        self.step_done(marks)
         order.action_confirm()
-        self.commit_work()
-        result = time.process_time() - cpu, time.perf_counter() - elapsed
-        env.invalidate_all()
-        return result
+        self.step_done(marks)
+        steps = [end - start for start, end in zip(marks, marks[1:], strict=False)]
+        return marks[-1] - cpu, time.perf_counter() - elapsed, steps
 
     def close(self):
         self.cr.rollback()
@@ -153,11 +165,18 @@ def main(argv=None):
         f"The life of a {args.lines}-line quote (created from an opportunity, read, "
         f"one line edited, sent, confirmed); medians of {args.quotes} alternated"
     )
-    print(f"{'':<14}{'Odoo alone':>12}{'quote_process':>15}{'ratio':>8}")
-    for index, label in enumerate(("CPU", "elapsed")):
-        odoo = statistics.median(t[index] for t in times["Odoo"]) * 1000
-        ours = statistics.median(t[index] for t in times["quote_process"]) * 1000
-        print(f"{label:<14}{odoo:>10.1f}ms{ours:>13.1f}ms{ours / odoo:>8.2f}")
+    print(f"{'':<16}{'Odoo alone':>12}{'quote_process':>15}{'ratio':>8}")
+    rows = [
+        (label, lambda t, index=index: t[index])
+        for index, label in enumerate(("CPU", "elapsed"))
+    ] + [
+        (f"CPU of {label}", lambda t, index=index: t[2][index])
+        for index, label in enumerate(STEPS)
+    ]
+    for label, value in rows:
+        odoo = statistics.median(value(t) for t in times["Odoo"]) * 1000
+        ours = statistics.median(value(t) for t in times["quote_process"]) * 1000
+        print(f"{label:<16}{odoo:>10.1f}ms{ours:>13.1f}ms{ours / odoo:>8.2f}")
 
 
 if __name__ == "__main__":
