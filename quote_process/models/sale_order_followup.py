@@ -268,14 +268,11 @@ class SaleOrder(models.Model):
         """Time zone the days of this quote are counted in: its salesperson's
         (or the team leader's when reminders go to them), else the company's."""
         self.ensure_one()
-        # Time zones are no secret: read without record rules, and only the
-        # fields needed here, not every column of the people and the company.
-        order = self.sudo().with_context(prefetch_fields=False)
-        recipient = order._quote_followup_recipient()
+        recipient = self._quote_followup_recipient()
         for tz_name in (
             recipient.tz,
-            order.user_id.tz,
-            order.company_id.partner_id.tz,
+            self.user_id.tz,
+            self.company_id.partner_id.tz,
         ):
             if tz_name:
                 try:
@@ -420,8 +417,12 @@ class SaleOrder(models.Model):
         now = fields.Datetime.now()
         vals = {"quote_sent_date": now, "last_followup_date": now}
         if not self.response_deadline:
+            # Time zones are no secret: read without record rules, and only
+            # the fields needed, not every column of the people and the company
+            # (which sending does not read otherwise).
+            tz = self.sudo().with_context(prefetch_fields=False)._quote_followup_tz()
             vals["response_deadline"] = self._quote_followup_local_date(
-                now, self._quote_followup_tz()
+                now, tz
             ) + timedelta(days=self.company_id.quote_response_days)
         if not self.customer_response:
             vals["customer_response"] = "pending"
