@@ -1,5 +1,3 @@
-from contextlib import contextmanager
-
 from markupsafe import Markup
 
 from odoo import api, fields, models
@@ -13,6 +11,7 @@ from odoo.tools import (
 )
 
 from ..tools.formatting import format_number
+from ..tools.marks import marking
 from .sale_order import (
     APPROVAL_BLOCKING_STATES,
     APPROVAL_REJECTABLE_STATES,
@@ -480,17 +479,10 @@ class SaleOrder(models.Model):
         request_env = getattr(request, "env", None) if request else None
         return not (request_env and request_env.user.share)
 
-    @contextmanager
     def _quote_gate_passed(self):
         """While an action that has just passed the gate sends or confirms
         these quotations, the write of their state does not check it again."""
-        passed = self.env.cr.cache.setdefault(GATE_PASSED_KEY, set())
-        added = set(self.ids) - passed
-        passed |= added
-        try:
-            yield
-        finally:
-            passed -= added
+        return marking(self.env.cr.cache, GATE_PASSED_KEY, self.ids)
 
     def _quote_check_state_write(self):
         """The gate, when a write sends or confirms these quotations."""

@@ -3,7 +3,6 @@ of sending (email composer, Mark as Sent, the customer portal, RPC), and the
 version the customer signed or that was confirmed."""
 
 import json
-from contextlib import contextmanager
 from functools import partial
 
 from markupsafe import Markup
@@ -12,6 +11,7 @@ from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL
 
+from ..tools.marks import marking
 from .sale_order import QUOTATION_STATES
 
 json_dumps = partial(json.dumps, ensure_ascii=False)
@@ -218,17 +218,10 @@ class SaleOrder(models.Model):
     # Versions
     # ------------------------------------------------------------------
 
-    @contextmanager
     def _quote_version_deferred(self):
         """While the caller sends these quotations, writing their state does
         not record a version: the caller records it, knowing the channel."""
-        deferred = self.env.cr.cache.setdefault(DEFERRED_KEY, set())
-        added = set(self.ids) - deferred
-        deferred |= added
-        try:
-            yield
-        finally:
-            deferred -= added
+        return marking(self.env.cr.cache, DEFERRED_KEY, self.ids)
 
     def _quote_version_document(self, attachments):
         """The quotation's document among the attachments of its email: a
