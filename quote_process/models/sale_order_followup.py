@@ -429,46 +429,64 @@ class SaleOrder(models.Model):
         return vals
 
     def _quote_followup_accepted_values(self, vals):
-        """The follow-up values of an acceptance written with ``vals``: what
-        writing the accepted response after it gives (its date the first
-        time, a follow-up of a quotation that stays sent)."""
+        """The follow-up values of an acceptance written with ``vals``: the
+        accepted response and what recording it brings along."""
         self.ensure_one()
-        now = fields.Datetime.now()
-        values = {"customer_response": "accepted"}
-        if not self.customer_response_date:
+        return {
+            "customer_response": "accepted",
+            **self._quote_followup_response_values(
+                "accepted", fields.Datetime.now(), vals.get("state")
+            ),
+        }
+
+    def _quote_followup_response_values(self, response, now, state=None):
+        """What recording the customer's response ``response`` brings along on
+        this quotation (``state``: its state once written, if the write
+        changes it): the response date, the first time the response is other
+        than pending, and a follow-up (``_quote_followup_touch_values``)."""
+        self.ensure_one()
+        values = {}
+        if response and response != "pending" and not self.customer_response_date:
             values["customer_response_date"] = now
-        if vals.get("state", self.state) == "sent":
-            values.update(last_followup_date=now, quote_preexisting=False)
+        values.update(self._quote_followup_touch_values(now, state))
         return values
 
+    def _quote_followup_touch_values(self, now, state=None):
+        """The values of a person acting on this quotation: the silence of a
+        quotation sent, and still sent (``state``: its state once written),
+        ends now."""
+        self.ensure_one()
+        if self.quote_sent_date and (state or self.state) == "sent":
+            return {"last_followup_date": now, "quote_preexisting": False}
+        return {}
+
+    def _quote_followup_write_values(self, get_values):
+        """Write on each quotation the values ``get_values(quotation)`` gives,
+        as superuser, one write for the quotations that get the same ones."""
+        groups = self.grouped(lambda order: frozenset(get_values(order).items()))
+        for values, orders in groups.items():
+            if values:
+                orders.sudo().write(dict(values))
+
     def _quote_followup_response_changed(self):
-        """The customer response changed: a follow-up, and the first answer
-        other than pending is the customer's response date."""
+        """The customer response changed: what recording it brings along
+        (``_quote_followup_response_values``)."""
         now = fields.Datetime.now()
-        first_answers = self.filtered(
-            lambda o: (
-                o.customer_response
-                and o.customer_response != "pending"
-                and not o.customer_response_date
+        self._quote_followup_write_values(
+            lambda order: order._quote_followup_response_values(
+                order.customer_response, now
             )
         )
-        if first_answers:
-            first_answers.sudo().write({"customer_response_date": now})
-        self._quote_followup_touch()
 
     def _quote_followup_touch(self):
         """A person acted on these quotations: their silence ends now.
 
         Callers have already been allowed to act on the records (post on
         them, close their activity, write them)."""
-        orders = self.filtered(lambda o: o.quote_sent_date and o.state == "sent")
-        if orders:
-            orders.sudo().write(
-                {
-                    "last_followup_date": fields.Datetime.now(),
-                    "quote_preexisting": False,
-                }
-            )
+        now = fields.Datetime.now()
+        self._quote_followup_write_values(
+            lambda order: order._quote_followup_touch_values(now)
+        )
 
     def _quote_followup_counts_message(self, message, msg_values):
         """Whether a posted message is a human follow-up.
