@@ -234,6 +234,38 @@ class TestFollowupSending(TestFollowupCommon):
         self.assertEqual(order.customer_response, "accepted")
         self.assertEqual(order.customer_response_date, datetime(2025, 3, 7, 9, 0))
 
+    def test_response_brings_its_date_and_followup_in_one_write(self):
+        """A first response other than pending: its date and the follow-up it
+        is go together in one write after the person's own."""
+        order = self._sent_quote()
+        SaleOrder = self.registry["sale.order"]
+        written = []
+        write = SaleOrder.write
+
+        def record_write(records, vals):
+            written.append(dict(vals))
+            return write(records, vals)
+
+        with (
+            freeze_time("2025-03-07 09:00:00"),
+            patch.object(SaleOrder, "write", record_write),
+        ):
+            order.with_user(self.salesman).write({"customer_response": "negotiating"})
+        now = datetime(2025, 3, 7, 9, 0)
+        self.assertEqual(
+            written,
+            [
+                {"customer_response": "negotiating"},
+                {
+                    "customer_response_date": now,
+                    "last_followup_date": now,
+                    "quote_preexisting": False,
+                },
+            ],
+        )
+        self.assertEqual(order.customer_response_date, now)
+        self.assertEqual(order.last_followup_date, now)
+
     def test_signature_is_acceptance(self):
         """Signed on the portal (Odoo writes the signature as superuser): the
         quotation stays sent, accepted, and the signature is a follow-up."""
