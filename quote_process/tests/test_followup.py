@@ -1,3 +1,4 @@
+from contextlib import contextmanager
 from datetime import date, datetime
 from unittest.mock import patch
 
@@ -80,6 +81,20 @@ class TestFollowupCommon(QuoteProcessCommon):
             self.env.flush_all()
             self.env.cr.precommit.run()  # post the tracking of the sending now
         return order
+
+    @contextmanager
+    def _recording_writes(self):
+        """The values of every ``sale.order.write`` made inside, in order."""
+        SaleOrder = self.registry["sale.order"]
+        written = []
+        write = SaleOrder.write
+
+        def record_write(records, vals):
+            written.append(dict(vals))
+            return write(records, vals)
+
+        with patch.object(SaleOrder, "write", record_write):
+            yield written
 
     def _run_cron(self, at):
         with freeze_time(at), self.enter_registry_test_mode():
@@ -212,18 +227,7 @@ class TestFollowupSending(TestFollowupCommon):
         """The acceptance goes with the confirmation's own write of the order,
         not in writes of its own for the response and its date."""
         order = self._sent_quote()
-        SaleOrder = self.registry["sale.order"]
-        written = []
-        write = SaleOrder.write
-
-        def record_write(records, vals):
-            written.append(dict(vals))
-            return write(records, vals)
-
-        with (
-            freeze_time("2025-03-07 09:00:00"),
-            patch.object(SaleOrder, "write", record_write),
-        ):
+        with freeze_time("2025-03-07 09:00:00"), self._recording_writes() as written:
             order.with_user(self.salesman).action_confirm()
         self.assertEqual(
             [vals for vals in written if "state" in vals],
@@ -238,18 +242,7 @@ class TestFollowupSending(TestFollowupCommon):
         """A first response other than pending: its date and the follow-up it
         is go together in one write after the person's own."""
         order = self._sent_quote()
-        SaleOrder = self.registry["sale.order"]
-        written = []
-        write = SaleOrder.write
-
-        def record_write(records, vals):
-            written.append(dict(vals))
-            return write(records, vals)
-
-        with (
-            freeze_time("2025-03-07 09:00:00"),
-            patch.object(SaleOrder, "write", record_write),
-        ):
+        with freeze_time("2025-03-07 09:00:00"), self._recording_writes() as written:
             order.with_user(self.salesman).write({"customer_response": "negotiating"})
         now = datetime(2025, 3, 7, 9, 0)
         self.assertEqual(
