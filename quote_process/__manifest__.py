@@ -62,12 +62,14 @@ Quote Process turns quoting into a managed process:
         "web.assets_backend": [
             "quote_process/static/src/engine_price_field/*",
             "quote_process/static/src/price_guidance_field/*",
+            "quote_process/static/src/price_conflict_widget/*",
         ],
         "web.assets_tests": [
             "quote_process/static/tests/tours/quote_engine_price_tour.js",
             "quote_process/static/tests/tours/quote_process_story_tours.js",
             "quote_process/static/tests/tours/quote_version_tour.js",
             "quote_process/static/tests/tours/quote_price_guidance_tour.js",
+            "quote_process/static/tests/tours/quote_price_conflict_tour.js",
         ],
     },
     "pre_init_hook": "pre_init_hook",

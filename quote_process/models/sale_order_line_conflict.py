@@ -1,6 +1,7 @@
-from collections import defaultdict
+from collections import defaultdict, namedtuple
 
 from odoo import api, fields, models
+from odoo.exceptions import AccessError, UserError
 from odoo.tools import (
     SQL,
     format_amount,
@@ -10,6 +11,12 @@ from .sale_order import QUOTATION_STATES
 
 # How far back confirmed orders count for the price conflict warning.
 PRICE_CONFLICT_DAYS = 90
+
+# A quote line as its price conflicts are looked for (records but the ids).
+PriceConflictCandidate = namedtuple(
+    "PriceConflictCandidate",
+    "product partner company currency price order_id line_id",
+)
 
 
 class SaleOrderLine(models.Model):
@@ -46,41 +53,155 @@ class SaleOrderLine(models.Model):
         (self - lines).price_conflict_warning = False
         if not lines:
             return
-        conflicts = lines._get_price_conflicts()
+        # one quote's lines (its form): its other lines are no conflict
+        own_order_id = len(lines.order_id) == 1 and lines.order_id._origin.id or 0
+        warnings = lines._get_price_conflict_warnings(
+            [line._get_price_conflict_candidate() for line in lines], own_order_id
+        )
+        for line, warning in zip(lines, warnings, strict=True):
+            line.price_conflict_warning = warning
+
+    @api.model
+    @api.readonly
+    def get_price_conflict_display(self, requests):
+        """What the price conflict widget of quote lines shows, for a batch of
+        lines of the web client, saved or not. The widget asks apart from the
+        lines the form loads and changes: a change of one line of a large quote
+        does not look for the conflicts of all its lines again.
+
+        :param list requests: one dict per line, with the line's ``id`` (False
+            for a new line), ``product_id``, ``price_unit`` and ``discount``,
+            and its quote's ``order_id`` (False for a new quote),
+            ``partner_id``, ``company_id`` and ``currency_id``, as the form
+            holds them
+        :return: the warnings (``price_conflict_warning``), False where there
+            is none, in the order of the requests
+        """
+
+        def records(model, key):
+            ids = {request.get(key) for request in requests} - {False, None}
+            return self.env[model].browse(ids).exists()
+
+        companies = records("res.company", "company_id")
+        if companies - self.env.user.company_ids:
+            raise AccessError(
+                self.env._("You have no access to the company of this quote.")
+            )
+        orders = records("sale.order", "order_id")
+        saved_lines = records("sale.order.line", "id")
+        partners = records("res.partner", "partner_id")
+        products = records("product.product", "product_id")
+        for readable in (orders, saved_lines, partners, products):
+            readable.check_access("read")
+        currencies = records("res.currency", "currency_id")
+        candidates = {}
+        for index, request in enumerate(requests):
+            order = orders & orders.browse(request.get("order_id") or [])
+            product = products & products.browse(request.get("product_id") or [])
+            partner = partners & partners.browse(request.get("partner_id") or [])
+            company = companies & companies.browse(request.get("company_id") or [])
+            currency = currencies & currencies.browse(request.get("currency_id") or [])
+            if not (product and partner and company and currency) or (
+                order and order.state not in QUOTATION_STATES
+            ):
+                continue
+            try:
+                prices = {
+                    "price_unit": float(request.get("price_unit") or 0.0),
+                    "discount": float(request.get("discount") or 0.0),
+                }
+            except (TypeError, ValueError) as error:
+                raise UserError(
+                    self.env._(
+                        "This quote line's price is not a number: %(error)s",
+                        error=error,
+                    )
+                ) from error
+            line = saved_lines & saved_lines.browse(request.get("id") or [])
+            candidates[index] = PriceConflictCandidate(
+                product=product,
+                partner=partner.commercial_partner_id,
+                company=company,
+                currency=currency,
+                price=self.new(prices)._get_discounted_price(),
+                order_id=order.id or 0,
+                line_id=line.id or 0,
+            )
+        # the lines of one quote (its form): its other lines are no conflict
+        order_ids = {candidate.order_id for candidate in candidates.values()}
+        own_order_id = order_ids.pop() if len(order_ids) == 1 else 0
+        warnings = self.sudo()._get_price_conflict_warnings(
+            list(candidates.values()), own_order_id
+        )
+        found = dict(zip(candidates, warnings, strict=True))
+        return [found.get(index, False) for index in range(len(requests))]
+
+    def _get_price_conflict_candidate(self):
+        """The line as the conflicts are looked for: its product, customer,
+        company, currency and price (unit price less discount), and the ids of
+        its quote and of itself, never in conflict with it."""
+        self.ensure_one()
+        return PriceConflictCandidate(
+            product=self.product_id,
+            partner=self.order_id.partner_id.commercial_partner_id,
+            company=self.company_id,
+            currency=self.currency_id or self.company_id.currency_id,
+            price=self._get_discounted_price(),
+            order_id=self.order_id._origin.id or 0,
+            line_id=self._origin.id or 0,
+        )
+
+    @api.model
+    def _get_price_conflict_warnings(self, candidates, own_order_id=0):
+        """The warnings of the lines ``candidates`` describe, in the reader's
+        language: each document where the customer has the product at another
+        price, with that price.
+
+        :param list candidates: ``PriceConflictCandidate`` of the lines
+        :param int own_order_id: the quote whose lines are all in
+            ``candidates`` (0 for none): its lines are no conflict
+        :return: the warnings, False where there is none, in the order of
+            ``candidates``
+        """
+        conflicts = self._get_price_conflicts(candidates, own_order_id)
         statuses = {
             True: self.env._("open quotation"),
             False: self.env._("confirmed order"),
         }
         # the names of the products at another price only, in one batch
         products = self.env["product.product"].browse(
-            {line.product_id.id for line in conflicts}
+            {candidates[index].product.id for index in conflicts}
         )
         names = dict(zip(products.ids, products.mapped("display_name"), strict=True))
-        for line in lines:
-            others = conflicts.get(line)
+        warnings = []
+        for index, candidate in enumerate(candidates):
+            others = conflicts.get(index)
             if not others:
-                line.price_conflict_warning = False
+                warnings.append(False)
                 continue
-            currency = line.currency_id or line.company_id.currency_id
             documents = "\n".join(
                 self.env._(
                     "%(document)s (%(status)s): %(price)s",
                     document=other_order.name,
                     status=statuses[other_order.state in QUOTATION_STATES],
-                    price=format_amount(self.env, other_price, currency),
+                    price=format_amount(self.env, other_price, candidate.currency),
                 )
                 for other_order, other_price in others
             )
-            line.price_conflict_warning = self.env._(
-                "This customer has %(product)s at another price in:\n%(documents)s",
-                product=names[line.product_id.id],
-                documents=documents,
+            warnings.append(
+                self.env._(
+                    "This customer has %(product)s at another price in:\n%(documents)s",
+                    product=names[candidate.product.id],
+                    documents=documents,
+                )
             )
+        return warnings
 
-    def _get_price_conflicts(self):
+    @api.model
+    def _get_price_conflicts(self, candidates, own_order_id=0):
         """The lines of the customer's other quotations, and of its orders
         confirmed in the last ``PRICE_CONFLICT_DAYS`` days, with the product of
-        each of these lines at another price (unit price less discount, in the
+        each candidate line at another price (unit price less discount, in the
         same currency and company), never those of the line's own quotation.
 
         The prices are compared in the database first (the lines of a
@@ -90,36 +211,35 @@ class SaleOrderLine(models.Model):
         ``currency.compare_amounts`` (rounding both prices) finds different,
         which then decides.
         The other lines' prices are computed there as Odoo's
-        ``_get_discounted_price`` does (an override of it applies to this
-        batch's lines only).
+        ``_get_discounted_price`` does.
 
-        :return: dict {line: [(other order, other line's discounted price)]}
-            with the lines that have such other lines only
+        :param list candidates: ``PriceConflictCandidate`` of the lines
+        :param int own_order_id: see ``_get_price_conflict_warnings``
+        :return: dict {index in candidates: [(other order, other line's
+            discounted price)]} with the candidates that have such lines only
         """
+        if not candidates:
+            return {}
         since = fields.Datetime.subtract(
             fields.Datetime.now(), days=PRICE_CONFLICT_DAYS
         )
-        prices = {}
-        candidates = []
-        for index, line in enumerate(self):
-            currency = line.currency_id or line.company_id.currency_id
-            prices[index] = line._get_discounted_price()
-            candidates.append(
-                SQL(
-                    "(%s, %s, %s, %s, %s, %s::numeric, %s::numeric, %s, %s)",
-                    index,
-                    line.product_id.id,
-                    line.order_id.partner_id.commercial_partner_id.id,
-                    line.company_id.id,
-                    currency.id,
-                    # rounded: a price rounds to another amount than this one
-                    # only from half a rounding away from it
-                    currency.round(prices[index]),
-                    currency.rounding / 2,
-                    line.order_id._origin.id or 0,
-                    line._origin.id or 0,
-                )
+        values = SQL(", ").join(
+            SQL(
+                "(%s, %s, %s, %s, %s, %s::numeric, %s::numeric, %s, %s)",
+                index,
+                candidate.product.id,
+                candidate.partner.id,
+                candidate.company.id,
+                candidate.currency.id,
+                # rounded: a price rounds to another amount than this one
+                # only from half a rounding away from it
+                candidate.currency.round(candidate.price),
+                candidate.currency.rounding / 2,
+                candidate.order_id,
+                candidate.line_id,
             )
+            for index, candidate in enumerate(candidates)
+        )
         self.env["sale.order.line"].flush_model(
             [
                 "product_id",
@@ -135,10 +255,8 @@ class SaleOrderLine(models.Model):
         )
         self.env["sale.order"].flush_model(["date_order"])
         self.env["res.partner"].flush_model(["commercial_partner_id"])
-        # one quote's lines (its form): its other lines are no conflict
-        own_order_id = len(self.order_id) == 1 and self.order_id._origin.id or 0
         # the customer's other lines first (as few as its quotes and recent
-        # orders hold), then compared with each line of this batch
+        # orders hold), then compared with each candidate
         rows = self.env.execute_query(
             SQL(
                 """
@@ -172,22 +290,21 @@ class SaleOrderLine(models.Model):
                    AND ABS(other.price - candidate.price) >= candidate.half_rounding * 0.99
                  ORDER BY other.order_id, other.id
                 """,
-                product_ids=tuple(self.product_id.ids),
-                partner_ids=tuple(self.order_id.partner_id.commercial_partner_id.ids),
-                company_ids=tuple(self.company_id.ids),
+                product_ids=tuple({candidate.product.id for candidate in candidates}),
+                partner_ids=tuple({candidate.partner.id for candidate in candidates}),
+                company_ids=tuple({candidate.company.id for candidate in candidates}),
                 quotation_states=tuple(QUOTATION_STATES),
                 since=since,
                 own_order_id=own_order_id,
-                candidates=SQL(", ").join(candidates),
+                candidates=values,
             )
         )
         orders = self.env["sale.order"].browse({row[1] for row in rows})
         orders.fetch(["name", "state"])
         conflicts = defaultdict(list)
         for index, order_id, other_price in rows:
-            line = self[index]
-            currency = line.currency_id or line.company_id.currency_id
+            candidate = candidates[index]
             other_price = float(other_price)
-            if currency.compare_amounts(other_price, prices[index]):
-                conflicts[line].append((orders.browse(order_id), other_price))
+            if candidate.currency.compare_amounts(other_price, candidate.price):
+                conflicts[index].append((orders.browse(order_id), other_price))
         return conflicts

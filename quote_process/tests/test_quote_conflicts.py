@@ -3,8 +3,9 @@ import threading
 from freezegun import freeze_time
 
 from odoo import api
-from odoo.exceptions import UserError, ValidationError
-from odoo.tests import Form, TransactionCase, new_test_user, tagged
+from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.fields import Command
+from odoo.tests import HttpCase, TransactionCase, new_test_user, tagged
 
 from .common import quote_values
 from .test_pricing_engine import PricingEngineCommon
@@ -95,13 +96,91 @@ class TestQuoteConflicts(ConflictCommon):
         for line in full.order_line:
             self.assertIn(cheap.name, warnings[line])
             self.assertNotIn(full.name, warnings[line])
-        # in the form of the quote, an unsaved line warns too
-        with Form(full.with_user(self.salesman)) as form:
-            with form.order_line.new() as line:
-                line.product_id = self.product
-                line.product_uom_qty = 1
-                self.assertIn(cheap.name, line.price_conflict_warning)
-                self.assertNotIn(full.name, line.price_conflict_warning)
+        # in the form of the quote, an unsaved line warns too (the widget's
+        # call), never of the quote's own lines
+        [warning] = (
+            self.env["sale.order.line"]
+            .with_user(self.salesman)
+            .get_price_conflict_display(
+                [self._display_request(full, id=False, price_unit=95.0)]
+            )
+        )
+        self.assertIn(cheap.name, warning)
+        self.assertNotIn(full.name, warning)
+
+    def _display_request(self, order, line=None, **values):
+        """What the price conflict widget of a quote's line asks, as the form
+        holds the line (``values`` change it)."""
+        line = line or order.order_line[:1]
+        return {
+            "id": line.id,
+            "product_id": line.product_id.id,
+            "price_unit": line.price_unit,
+            "discount": line.discount,
+            "order_id": order.id,
+            "partner_id": order.partner_id.id,
+            "company_id": order.company_id.id,
+            "currency_id": order.currency_id.id,
+            **values,
+        }
+
+    def test_widget_warnings_of_lines_saved_or_not(self):
+        """The widget's call gives the warnings the lines would compute, for
+        the lines as the form holds them: saved, changed, new, of a new quote."""
+        theirs = self._quote(self.salesman_all, price=90.0)
+        mine = self._quote(self.salesman)
+        lines = self.env["sale.order.line"].with_user(self.salesman)
+        saved = self._display_request(mine)
+        same_price = self._display_request(mine, price_unit=100.0, discount=10.0)
+        new_line = self._display_request(mine, id=False)
+        new_quote = self._display_request(mine, id=False, order_id=False)
+        other_customer = self._display_request(mine, partner_id=self.other_customer.id)
+        warnings = lines.get_price_conflict_display(
+            [saved, same_price, new_line, new_quote, other_customer]
+        )
+        self.assertEqual(warnings[0], mine.order_line.price_conflict_warning)
+        self.assertIn(theirs.name, warnings[0])
+        self.assertIn("90.00", warnings[0])
+        self.assertFalse(warnings[1])
+        self.assertIn(theirs.name, warnings[2])
+        self.assertIn(theirs.name, warnings[3])
+        self.assertFalse(warnings[4])
+        # a line changed in the form is no conflict of its saved self
+        self.assertFalse(
+            lines.with_user(self.salesman_all).get_price_conflict_display(
+                [self._display_request(theirs, price_unit=100.0)]
+            )[0]
+        )
+        # a confirmed order's lines warn of nothing any more
+        mine.action_confirm()
+        self.assertEqual(lines.get_price_conflict_display([saved]), [False])
+
+    def test_widget_warnings_checked_and_refused(self):
+        mine = self._quote(self.salesman)
+        lines = self.env["sale.order.line"].with_user(self.salesman)
+        other_company = self.env["res.company"].create({"name": "QP Elsewhere"})
+        with self.assertRaises(AccessError):
+            lines.get_price_conflict_display(
+                [self._display_request(mine, company_id=other_company.id)]
+            )
+        # another salesperson's quote is not the salesman's to read
+        theirs = self._quote(self.salesman_all, self.other_customer)
+        with self.assertRaises(AccessError):
+            lines.get_price_conflict_display([self._display_request(theirs)])
+        with self.assertRaises(UserError):
+            lines.get_price_conflict_display(
+                [self._display_request(mine, price_unit="ninety")]
+            )
+        # a line without a product or a customer has nothing to compare
+        self.assertEqual(
+            lines.get_price_conflict_display(
+                [
+                    self._display_request(mine, product_id=False),
+                    self._display_request(mine, partner_id=False),
+                ]
+            ),
+            [False, False],
+        )
 
     def test_line_warning_recent_confirmed_orders(self):
         with freeze_time("2025-01-10 10:00:00"):
@@ -143,6 +222,45 @@ class TestQuoteConflicts(ConflictCommon):
         # Once the other quotes are closed, the salesman may quote.
         (theirs | extra | manager_quote).with_user(self.sales_manager).action_cancel()
         self.assertTrue(self._quote(self.salesman, self.customer_contact))
+
+
+@tagged("post_install", "-at_install")
+class TestQuoteConflictsUi(HttpCase):
+    def test_line_warns_of_another_price(self):
+        salesman = new_test_user(
+            self.env,
+            login="qp_conflict_tour_salesman",
+            groups="sales_team.group_sale_salesman",
+        )
+        self.env.company.quote_deviation_tolerance = 100.0
+        self.env["quote.pricing.rule"].search([]).active = False
+        product = self.env["product.product"].create(
+            {"name": "QP Conflict Widget", "list_price": 100.0, "taxes_id": False}
+        )
+        customer = self.env["res.partner"].create({"name": "QP Conflict Customer"})
+
+        def quote(price):
+            line = {"product_id": product.id}
+            if price:
+                line["price_unit"] = price
+            return self.env["sale.order"].create(
+                {
+                    "partner_id": customer.id,
+                    "user_id": salesman.id,
+                    "order_line": [Command.create(line)],
+                }
+            )
+
+        quote(90.0)
+        order = quote(None)
+        self.assertTrue(order.order_line.price_conflict_warning)
+        self.start_tour(
+            f"/odoo/action-sale.action_quotations_with_onboarding/{order.id}",
+            "quote_process_price_conflict_tour",
+            login=salesman.login,
+        )
+        self.assertEqual(order.order_line.price_unit, 90.0)
+        self.assertFalse(order.order_line.price_conflict_warning)
 
 
 @tagged("post_install", "-at_install")

@@ -29,12 +29,13 @@ class TestScreens(QuoteProcessCommon):
         for button in buttons:
             with self.subTest(button=button.get("string"), id=button.get("id")):
                 self.assertIn(BLOCKED, button.get("invisible"))
-        # the deviation is on the form, the empty column of other prices hidden
+        # the deviation is on the form; the other prices of a line come from
+        # their widget, not with the lines' fields that every change computes
         self.assertTrue(arch.xpath("//sheet//field[@name='max_deviation_percent']"))
-        column = arch.xpath(
-            "//field[@name='order_line']/list/field[@name='price_conflict_warning']"
-        )
-        self.assertEqual(column[0].get("optional"), "hide")
+        [lines] = arch.xpath("//field[@name='order_line']")
+        self.assertTrue(lines.xpath("./list/widget[@name='quote_price_conflict']"))
+        self.assertTrue(lines.xpath("./form//widget[@name='quote_price_conflict']"))
+        self.assertFalse(lines.xpath(".//field[@name='price_conflict_warning']"))
 
     def test_quotes_to_approve_list(self):
         action = self.env.ref("quote_process.action_quotes_to_approve")
