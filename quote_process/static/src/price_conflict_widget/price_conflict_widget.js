@@ -82,7 +82,12 @@ export class PriceConflictWidget extends Component {
 
     load(record) {
         const line = record.data;
+        // the quote whose form shows the line
         const order = record.model.root;
+        if (order.resModel !== "sale.order") {
+            this.state.warning = false;
+            return;
+        }
         const { partner_id, company_id, currency_id, state } = order.data;
         const request = {
             id: record.resId || false,
