@@ -60,6 +60,7 @@ Quote Process turns quoting into a managed process:
     ],
     "assets": {
         "web.assets_backend": [
+            "quote_process/static/src/batched_call/*",
             "quote_process/static/src/engine_price_field/*",
             "quote_process/static/src/price_guidance_field/*",
             "quote_process/static/src/price_conflict_widget/*",

@@ -1,9 +1,9 @@
 import { Component, onWillStart, onWillUpdateProps, useState } from "@odoo/owl";
-import { browser } from "@web/core/browser/browser";
 import { usePopover } from "@web/core/popover/popover_hook";
 import { registry } from "@web/core/registry";
 import { useService } from "@web/core/utils/hooks";
 import { standardWidgetProps } from "@web/views/widgets/standard_widget_props";
+import { batchedCall } from "@quote_process/batched_call/batched_call";
 
 /**
  * Loads the price conflict warnings of quote lines: the widgets of one quote
@@ -14,36 +14,10 @@ import { standardWidgetProps } from "@web/views/widgets/standard_widget_props";
 export const priceConflictService = {
     dependencies: ["orm"],
     start(env, { orm }) {
-        let batch = null;
-
-        async function send(current) {
-            try {
-                const warnings = await orm.silent.call(
-                    "sale.order.line",
-                    "get_price_conflict_display",
-                    [current.requests]
-                );
-                current.resolvers.forEach((resolve, index) => resolve(warnings[index]));
-            } catch {
-                current.resolvers.forEach((resolve) => resolve(false));
-            }
-        }
-
+        const call = batchedCall(orm, "sale.order.line", "get_price_conflict_display");
         return {
             load(request) {
-                if (!batch) {
-                    batch = { requests: [], resolvers: [] };
-                    browser.setTimeout(() => {
-                        const current = batch;
-                        batch = null;
-                        send(current);
-                    });
-                }
-                const current = batch;
-                return new Promise((resolve) => {
-                    current.requests.push(request);
-                    current.resolvers.push(resolve);
-                });
+                return call(request).catch(() => false);
             },
         };
     },

@@ -1,9 +1,9 @@
 import { Component, onWillStart, onWillUpdateProps, useState } from "@odoo/owl";
-import { browser } from "@web/core/browser/browser";
 import { usePopover } from "@web/core/popover/popover_hook";
 import { registry } from "@web/core/registry";
 import { useService } from "@web/core/utils/hooks";
 import { standardWidgetProps } from "@web/views/widgets/standard_widget_props";
+import { batchedCall } from "@quote_process/batched_call/batched_call";
 
 /**
  * Loads the price guidance of quote lines: the widgets of one quote ask
@@ -14,41 +14,17 @@ export const priceGuidanceService = {
     dependencies: ["orm"],
     start(env, { orm }) {
         const answers = new Map();
-        let batch = null;
-
-        async function send(current) {
-            try {
-                const results = await orm.silent.call(
-                    "sale.order.line",
-                    "get_price_guidance_display",
-                    [current.requests]
-                );
-                current.resolvers.forEach((resolve, index) => resolve(results[index]));
-            } catch {
-                current.keys.forEach((key) => answers.delete(key));
-                current.resolvers.forEach((resolve) => resolve(false));
-            }
-        }
-
+        const call = batchedCall(orm, "sale.order.line", "get_price_guidance_display");
         return {
             load(productId, partnerId, companyId) {
                 const key = `${productId}/${partnerId}/${companyId}`;
                 if (!answers.has(key)) {
-                    if (!batch) {
-                        batch = { keys: [], requests: [], resolvers: [] };
-                        browser.setTimeout(() => {
-                            const current = batch;
-                            batch = null;
-                            send(current);
-                        });
-                    }
-                    const current = batch;
                     answers.set(
                         key,
-                        new Promise((resolve) => {
-                            current.keys.push(key);
-                            current.requests.push([productId, partnerId, companyId]);
-                            current.resolvers.push(resolve);
+                        call([productId, partnerId, companyId]).catch(() => {
+                            // asked again next time
+                            answers.delete(key);
+                            return false;
                         })
                     );
                 }
