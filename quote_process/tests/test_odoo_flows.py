@@ -1,6 +1,9 @@
 """With no pricing rule and no promise, quote lines get exactly the unit price
 and the discount Odoo computes, in every flow Odoo prices."""
 
+from freezegun import freeze_time
+
+from odoo import fields
 from odoo.fields import Command
 from odoo.tests import Form, tagged
 
@@ -96,39 +99,43 @@ class TestOdooFlows(QuoteProcessCommon):
         self.assertOdooPrice(order.order_line, 100.0, 0.0)
 
     def test_pricelist_based_on_another_in_another_currency(self):
-        other = self.env["res.currency"].search(
-            [("id", "!=", self.currency.id), ("active", "in", (True, False))],
-            limit=1,
-        )
-        other.active = True
-        self.env["res.currency.rate"].create(
-            {"currency_id": other.id, "rate": 2.0, "company_id": self.company.id}
-        )
-        foreign = self._pricelist("QP Foreign", 10.0, currency=other)
-        based = self.env["product.pricelist"].create(
-            {
-                "name": "QP Based",
-                "currency_id": other.id,
-                "item_ids": [
-                    Command.create(
-                        {
-                            "compute_price": "formula",
-                            "base": "pricelist",
-                            "base_pricelist_id": foreign.id,
-                            "price_discount": 50.0,
-                        }
-                    )
-                ],
-            }
-        )
-        line = self._order(foreign).order_line
-        expected = self.currency._convert(
-            100.0, other, self.company, line.order_id.date_order
-        )
-        self.assertOdooPrice(line, expected, 10.0)
-        line = self._order(based).order_line
-        # a formula pricelist includes its discount in the price
-        self.assertOdooPrice(line, expected * 0.9 * 0.5, 0.0)
+        # At noon: near midnight the day of the rate created below (the user's
+        # today) and the day the order's price converts at may differ, and the
+        # price and its expectation then take different rates of the demo data.
+        with freeze_time(f"{fields.Date.today()} 12:00:00"):
+            other = self.env["res.currency"].search(
+                [("id", "!=", self.currency.id), ("active", "in", (True, False))],
+                limit=1,
+            )
+            other.active = True
+            self.env["res.currency.rate"].create(
+                {"currency_id": other.id, "rate": 2.0, "company_id": self.company.id}
+            )
+            foreign = self._pricelist("QP Foreign", 10.0, currency=other)
+            based = self.env["product.pricelist"].create(
+                {
+                    "name": "QP Based",
+                    "currency_id": other.id,
+                    "item_ids": [
+                        Command.create(
+                            {
+                                "compute_price": "formula",
+                                "base": "pricelist",
+                                "base_pricelist_id": foreign.id,
+                                "price_discount": 50.0,
+                            }
+                        )
+                    ],
+                }
+            )
+            line = self._order(foreign).order_line
+            expected = self.currency._convert(
+                100.0, other, self.company, line.order_id.date_order
+            )
+            self.assertOdooPrice(line, expected, 10.0)
+            line = self._order(based).order_line
+            # a formula pricelist includes its discount in the price
+            self.assertOdooPrice(line, expected * 0.9 * 0.5, 0.0)
 
     def test_quotation_template_optional_products(self):
         option = self.env["product.product"].create(
